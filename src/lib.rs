@@ -1,0 +1,1 @@
+//! git-credential-gitlab-ci (skeleton)
