@@ -6,6 +6,7 @@
 //! duplicated single-value keys, lines without `=`, NUL bytes, a carriage return anywhere except
 //! directly before the line feed, and a `url=` that disagrees with explicit fields.
 
+use std::collections::HashSet;
 use std::io::{self, BufRead, Write};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -174,7 +175,9 @@ impl<R: BufRead> BoundedLines<R> {
 /// The single-value attributes seen so far.
 #[derive(Default)]
 struct Fields {
-    seen: Vec<Vec<u8>>,
+    /// A set, not a list: a 1 MiB request holds ~175,000 distinct short keys, and a linear
+    /// scan per line made that quadratic (about a minute of CPU per request).
+    seen: HashSet<Vec<u8>>,
     protocol: Option<Vec<u8>>,
     host: Option<Vec<u8>>,
     username: Option<Vec<u8>>,
@@ -192,13 +195,13 @@ impl Fields {
         if key.ends_with(b"[]") {
             return Ok(());
         }
-        if self.seen.iter().any(|k| k == key) {
+        if self.seen.contains(key) {
             return Err(ProtocolError::DuplicateKey {
                 key: printable_key(key),
                 line: number,
             });
         }
-        self.seen.push(key.to_vec());
+        self.seen.insert(key.to_vec());
         match key {
             b"protocol" => self.protocol = Some(value.to_vec()),
             b"host" => self.host = Some(value.to_vec()),
