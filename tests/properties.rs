@@ -1,0 +1,862 @@
+//! Property tests (issue 7): the cases nobody thought of, generated near the ones that matter.
+//!
+//! Every decision property is checked against an oracle written here, independently of the code
+//! under test: a hand-written list of the exact `(protocol, host)` forms each configured server
+//! may be answered for, compared after ASCII lower-casing and nothing else. Hosts are generated
+//! *near* the server names (case changes, prefixes, suffixes, dots, ports, userinfo,
+//! percent-encodings, Unicode lookalikes, CR/LF/NUL and whitespace insertions), so most cases
+//! are near misses and some are exact forms, and both directions are checked: near misses are
+//! never answered, exact forms always are.
+//!
+//! Case counts are fixed (no environment override) so the suite's run time is predictable; the
+//! fuzz targets under fuzz/ do the long searching.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use git_credential_gitlab_ci::policy::{decide, host_matches, Decision};
+use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
+use git_credential_gitlab_ci::server::{Origin, Server};
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+// ---------------------------------------------------------------------------------------------
+// The oracle.
+
+const SERVER_URLS: &[&str] = &[
+    "https://gitlab.example.com",
+    "https://gitlab.example.com:8443",
+    "http://gitlab.internal",
+    "https://[::1]:9443",
+];
+
+/// `(protocol, host)` pairs that must be answered, lower-case. Nothing else may be.
+const EXACT_FORMS: &[(&str, &str)] = &[
+    ("https", "gitlab.example.com"),
+    ("https", "gitlab.example.com:443"),
+    ("https", "gitlab.example.com:8443"),
+    ("http", "gitlab.internal"),
+    ("http", "gitlab.internal:80"),
+    ("https", "[::1]:9443"),
+];
+
+const USERNAME: &str = "gitlab-ci-token";
+
+fn servers() -> Vec<Server> {
+    SERVER_URLS
+        .iter()
+        .map(|u| Server::parse(u, Origin::Option).unwrap())
+        .collect()
+}
+
+fn exact(protocol: &[u8], host: &[u8]) -> bool {
+    let host = host.to_ascii_lowercase();
+    EXACT_FORMS
+        .iter()
+        .any(|(p, h)| protocol == p.as_bytes() && host == h.as_bytes())
+}
+
+fn username_ok(username: Option<&[u8]>) -> bool {
+    match username {
+        None => true,
+        Some(u) => u == USERNAME.as_bytes(),
+    }
+}
+
+fn answers(request: &Request, servers: &[Server]) -> bool {
+    matches!(decide(request, servers, USERNAME), Decision::Answer(_))
+}
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        // Failures are turned into named regression tests, not files next to the sources.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hosts near the server names.
+
+const BASES: &[&str] = &[
+    "gitlab.example.com",
+    "gitlab.internal",
+    "[::1]",
+    "example.com",
+];
+
+const PORTS: &[&str] = &[
+    "",
+    "",
+    "",
+    ":443",
+    ":8443",
+    ":80",
+    ":9443",
+    ":0443",
+    ":00443",
+    ":",
+    ":65536",
+    ":443x",
+    ":+443",
+    ": 443",
+    ":4430",
+    ":44",
+    ":1",
+    ":65535",
+    ":99999999999",
+    ":0",
+    ":８443",
+    ":443:443",
+];
+
+const PREFIXES: &[&str] = &[
+    "evil",
+    "evil.",
+    "x.",
+    ".",
+    "www.",
+    "evil.com@",
+    "x@",
+    "gitlab-ci-token@",
+    " ",
+    "\t",
+    "-",
+    "[",
+    "*.",
+];
+
+const SUFFIXES: &[&str] = &[
+    ".",
+    "..",
+    ".evil.com",
+    "evil",
+    "-evil",
+    "/evil.com",
+    "@evil.com",
+    " ",
+    "\t",
+    "\\",
+    "%00",
+    "#",
+    "?",
+    "/",
+    ":",
+    "\u{200b}",
+    "\u{00a0}",
+    ".\u{3002}",
+];
+
+/// Replacements for a dot.
+const DOTS: &[&str] = &[
+    "\u{ff0e}", "\u{3002}", "\u{ff61}", "\u{2024}", "\u{fe52}", "%2e", "%2E", "..", "", "\\.",
+];
+
+/// Unicode lookalikes of the letters in the server names.
+const LOOKALIKES: &[(u8, &str)] = &[
+    (b'a', "\u{0430}"),
+    (b'e', "\u{0435}"),
+    (b'o', "\u{043e}"),
+    (b'i', "\u{0456}"),
+    (b'i', "\u{0131}"),
+    (b'c', "\u{0441}"),
+    (b'x', "\u{0445}"),
+    (b'p', "\u{0440}"),
+    (b'l', "\u{217c}"),
+    (b'l', "1"),
+    (b'm', "\u{217f}"),
+    (b'g', "\u{0261}"),
+    (b'b', "\u{0184}"),
+    (b't', "\u{0442}"),
+    (b'n', "\u{0578}"),
+    (b'k', "\u{212a}"),
+];
+
+/// Bytes inserted somewhere: line breaks, NUL, other controls, whitespace, non-UTF-8.
+const INSERTED: &[&[u8]] = &[
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\0",
+    b"\x0b",
+    b"\x0c",
+    b"\x7f",
+    b"\x1b",
+    b"\t",
+    b" ",
+    b"\xff",
+    b"\xc0\xae",
+    b"\x80",
+    b"%0a",
+    b"%0d",
+    b"=",
+    b"\rhost=gitlab.example.com",
+    b"\nhost=gitlab.example.com\n",
+    b"\rprotocol=https\rhost=gitlab.example.com\r",
+    b"\0host=gitlab.example.com",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    FlipCase(Index),
+    Prefix(Index),
+    Suffix(Index),
+    ReplaceDot(Index, Index),
+    Lookalike(Index),
+    PercentEncode(Index),
+    Insert(Index, Index),
+    Delete(Index),
+    Duplicate(Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => any::<Index>().prop_map(Mutation::FlipCase),
+        1 => any::<Index>().prop_map(Mutation::Prefix),
+        1 => any::<Index>().prop_map(Mutation::Suffix),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::ReplaceDot(a, b)),
+        1 => any::<Index>().prop_map(Mutation::Lookalike),
+        1 => any::<Index>().prop_map(Mutation::PercentEncode),
+        2 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::Insert(a, b)),
+        1 => any::<Index>().prop_map(Mutation::Delete),
+        1 => any::<Index>().prop_map(Mutation::Duplicate),
+    ]
+}
+
+fn apply(host: &mut Vec<u8>, mutation: &Mutation) {
+    let at = |i: &Index, len: usize| i.index(len + 1); // a position, end included
+    match mutation {
+        Mutation::FlipCase(i) if !host.is_empty() => {
+            let i = i.index(host.len());
+            host[i] = match host[i] {
+                b @ b'a'..=b'z' => b.to_ascii_uppercase(),
+                b => b.to_ascii_lowercase(),
+            };
+        }
+        Mutation::Prefix(i) => {
+            let p = PREFIXES[i.index(PREFIXES.len())].as_bytes();
+            host.splice(0..0, p.iter().copied());
+        }
+        Mutation::Suffix(i) => host.extend_from_slice(SUFFIXES[i.index(SUFFIXES.len())].as_bytes()),
+        Mutation::ReplaceDot(which, with) => {
+            let dots: Vec<usize> = (0..host.len()).filter(|&j| host[j] == b'.').collect();
+            if !dots.is_empty() {
+                let j = dots[which.index(dots.len())];
+                let r = DOTS[with.index(DOTS.len())].as_bytes();
+                host.splice(j..=j, r.iter().copied());
+            }
+        }
+        Mutation::Lookalike(i) => {
+            let candidates: Vec<(usize, &str)> = (0..host.len())
+                .flat_map(|j| {
+                    let byte = host[j];
+                    LOOKALIKES
+                        .iter()
+                        .filter(move |(c, _)| byte.eq_ignore_ascii_case(c))
+                        .map(move |(_, r)| (j, *r))
+                })
+                .collect();
+            if !candidates.is_empty() {
+                let (j, r) = candidates[i.index(candidates.len())];
+                host.splice(j..=j, r.bytes());
+            }
+        }
+        Mutation::PercentEncode(i) if !host.is_empty() => {
+            let j = i.index(host.len());
+            let encoded = format!("%{:02X}", host[j]);
+            host.splice(j..=j, encoded.bytes());
+        }
+        Mutation::Insert(i, what) => {
+            let j = at(i, host.len());
+            let bytes = INSERTED[what.index(INSERTED.len())];
+            host.splice(j..j, bytes.iter().copied());
+        }
+        Mutation::Delete(i) if !host.is_empty() => {
+            host.remove(i.index(host.len()));
+        }
+        Mutation::Duplicate(i) if !host.is_empty() => {
+            let j = i.index(host.len());
+            host.insert(j, host[j]);
+        }
+        _ => {}
+    }
+}
+
+/// Exact forms as git may write them (any ASCII case), the starting point of most hosts.
+const EXACT_HOSTS: &[&str] = &[
+    "gitlab.example.com",
+    "gitlab.example.com:443",
+    "gitlab.example.com:8443",
+    "GitLab.Example.COM",
+    "gitlab.internal",
+    "gitlab.internal:80",
+    "[::1]:9443",
+];
+
+/// A host near one of the server names: an exact form unchanged (1 in 5), an exact form with
+/// one mutation (3 in 5, so every single near miss comes up often), or any base with any port
+/// and one to three mutations.
+fn near_host() -> impl Strategy<Value = Vec<u8>> {
+    let mutate = |(host, mutations): (String, Vec<Mutation>)| {
+        let mut host = host.into_bytes();
+        for m in &mutations {
+            apply(&mut host, m);
+        }
+        host
+    };
+    let exact_host = prop::sample::select(EXACT_HOSTS).prop_map(str::to_string);
+    let any_host = (prop::sample::select(BASES), prop::sample::select(PORTS))
+        .prop_map(|(base, port)| format!("{base}{port}"));
+    prop_oneof![
+        1 => exact_host.clone().prop_map(String::into_bytes),
+        3 => (exact_host, prop::collection::vec(mutation(), 1..=1)).prop_map(mutate),
+        1 => (any_host, prop::collection::vec(mutation(), 0..=3)).prop_map(mutate),
+    ]
+}
+
+/// Mostly the protocols the servers use, so that a wrong host is the only thing wrong.
+fn protocol() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        6 => Just("https"),
+        2 => Just("http"),
+        2 => prop::sample::select(&[
+            "HTTPS", "Https", "ssh", "cert", "", "https ", " https", "git", "http\u{0455}",
+            "https\0",
+        ][..]),
+    ]
+}
+
+/// Mostly no user name or ours.
+fn username() -> impl Strategy<Value = Option<&'static str>> {
+    prop_oneof![
+        6 => Just(None),
+        2 => Just(Some("gitlab-ci-token")),
+        2 => prop::sample::select(&[
+            Some("GITLAB-CI-TOKEN"),
+            Some(""),
+            Some("alice"),
+            Some("gitlab-ci-token "),
+            Some("gitlab.example.com\\"),
+        ][..]),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision, on requests built directly (every byte of the host reaches `decide`).
+
+proptest! {
+    #![proptest_config(config(10_000))]
+
+    #[test]
+    fn decide_answers_exactly_the_exact_forms(
+        protocol in protocol(),
+        host in near_host(),
+        username in username(),
+        has_password in prop::bool::weighted(0.05),
+    ) {
+        let request = Request {
+            protocol: Some(protocol.as_bytes().to_vec()),
+            host: Some(host.clone()),
+            username: username.map(|u| u.as_bytes().to_vec()),
+            has_password,
+        };
+        let expected = exact(protocol.as_bytes(), &host)
+            && username_ok(username.map(str::as_bytes))
+            && !has_password;
+        prop_assert_eq!(
+            answers(&request, &servers()),
+            expected,
+            "protocol {:?} host {:?} username {:?} password {}",
+            protocol, String::from_utf8_lossy(&host), username, has_password
+        );
+    }
+
+    #[test]
+    fn host_matches_only_its_own_forms(host in near_host()) {
+        for server in &servers() {
+            let forms: &[&str] = match (server.host.as_str(), server.port) {
+                ("gitlab.example.com", 443) => &["gitlab.example.com", "gitlab.example.com:443"],
+                ("gitlab.example.com", 8443) => &["gitlab.example.com:8443"],
+                ("gitlab.internal", 80) => &["gitlab.internal", "gitlab.internal:80"],
+                ("[::1]", 9443) => &["[::1]:9443"],
+                _ => unreachable!(),
+            };
+            let expected = forms.iter().any(|f| host.eq_ignore_ascii_case(f.as_bytes()));
+            prop_assert_eq!(
+                host_matches(&host, server),
+                expected,
+                "host {:?} server {}",
+                String::from_utf8_lossy(&host),
+                server
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same through the wire format: generated values written as git writes them.
+
+/// How a line reader may split a request. The helper must only answer when every reader agrees
+/// on the host: a request that reads two ways is the 2020/2025 credential-leak pattern.
+#[derive(Debug, Clone, Copy)]
+enum Reader {
+    /// git: lines end at LF, one CR before the LF is dropped.
+    Git,
+    /// .NET's `TextReader.ReadLine` (Git Credential Manager): CR, LF and CR LF all end a line.
+    AnyNewline,
+    /// A C string reader: git's rules, but a value ends at its first NUL.
+    CString,
+}
+
+/// The lines as `reader` sees them, up to the first blank line. A value with a forged line
+/// break becomes two lines here, as it would for that reader; which of two duplicates a reader
+/// keeps does not matter, because the properties below require *every* `host=` and
+/// `protocol=` line to agree.
+fn reader_lines(bytes: &[u8], reader: Reader) -> Vec<Vec<u8>> {
+    let split: Vec<&[u8]> = match reader {
+        Reader::AnyNewline => bytes
+            .split(|&b| b == b'\n')
+            .flat_map(|l| l.strip_suffix(b"\r").unwrap_or(l).split(|&b| b == b'\r'))
+            .collect(),
+        Reader::Git | Reader::CString => bytes
+            .split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .collect(),
+    };
+    let mut lines = Vec::new();
+    for line in split {
+        if line.is_empty() {
+            break;
+        }
+        let line = match reader {
+            Reader::CString => line.split(|&b| b == 0).next().unwrap_or_default(),
+            _ => line,
+        };
+        lines.push(line.to_vec());
+    }
+    lines
+}
+
+#[derive(Debug, Clone)]
+struct WireRequest {
+    lines: Vec<(String, Vec<u8>)>,
+    terminators: Vec<&'static [u8]>,
+    blank_line_then: Option<&'static str>,
+}
+
+impl WireRequest {
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for ((key, value), terminator) in self.lines.iter().zip(&self.terminators) {
+            out.extend_from_slice(key.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(value);
+            out.extend_from_slice(terminator);
+        }
+        if let Some(after) = self.blank_line_then {
+            out.extend_from_slice(b"\n");
+            out.extend_from_slice(after.as_bytes());
+        }
+        out
+    }
+
+    fn value(&self, key: &str) -> Option<&[u8]> {
+        let line = self.lines.iter().find(|(k, _)| k == key)?;
+        Some(&line.1)
+    }
+}
+
+/// Line terminators: LF (most often), CR LF (git's reader allows it), or none (end of input).
+const TERMINATORS: &[&[u8]] = &[b"\n", b"\n", b"\r\n", b""];
+
+fn wire_request() -> impl Strategy<Value = WireRequest> {
+    let noise = prop::sample::select(
+        &[
+            ("capability[]", "authtype"),
+            ("capability[]", "state"),
+            ("wwwauth[]", "Basic realm=\"GitLab\""),
+            ("path", "group/p.git"),
+            ("Host", "gitlab.example.com"),
+            (" host", "gitlab.example.com"),
+            ("host ", "gitlab.example.com"),
+            ("state[]", "x"),
+        ][..],
+    );
+    (
+        protocol(),
+        near_host(),
+        username(),
+        prop::bool::weighted(0.05),
+        prop::collection::vec(noise, 0..3),
+        any::<Index>(),
+        prop::collection::vec(prop::sample::select(TERMINATORS), 8),
+        prop::sample::select(&[None, None, Some("host=evil.com\n"), Some("protocol=http\n")][..]),
+    )
+        .prop_map(
+            |(protocol, host, username, password, noise, shuffle, terminators, after)| {
+                let mut lines: Vec<(String, Vec<u8>)> = Vec::new();
+                for (k, v) in noise {
+                    // Repeating a single-value key is refused; only `key[]` may repeat here.
+                    if k.ends_with("[]") || !lines.iter().any(|(seen, _)| seen == k) {
+                        lines.push((k.to_string(), v.as_bytes().to_vec()));
+                    }
+                }
+                let at = shuffle.index(lines.len() + 1);
+                lines.insert(at, ("protocol".into(), protocol.as_bytes().to_vec()));
+                lines.push(("host".into(), host));
+                if let Some(u) = username {
+                    lines.push(("username".into(), u.as_bytes().to_vec()));
+                }
+                if password {
+                    lines.push(("password".into(), b"x".to_vec()));
+                }
+                let mut terminators = terminators[..lines.len()].to_vec();
+                // Only the last line may end at end of input.
+                for t in terminators.iter_mut().rev().skip(1) {
+                    if t.is_empty() {
+                        *t = b"\n";
+                    }
+                }
+                let blank_line_then = match terminators.last() {
+                    Some(t) if !t.is_empty() => after,
+                    _ => None,
+                };
+                WireRequest {
+                    lines,
+                    terminators,
+                    blank_line_then,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    #[test]
+    fn wire_requests_are_answered_only_for_exact_forms(request in wire_request()) {
+        let bytes = request.bytes();
+        let answered = parse_request(&bytes).is_ok_and(|r| answers(&r, &servers()));
+        let shown = String::from_utf8_lossy(&bytes);
+        for reader in [Reader::Git, Reader::AnyNewline, Reader::CString] {
+            if !answered {
+                break;
+            }
+            let lines = reader_lines(&bytes, reader);
+            let values = |key: &[u8]| -> Vec<&[u8]> {
+                lines.iter().filter_map(|l| l.strip_prefix(key)).collect()
+            };
+            let (protocols, hosts) = (values(b"protocol="), values(b"host="));
+            prop_assert!(!protocols.is_empty() && !hosts.is_empty(), "{:?}: {:?}", reader, shown);
+            for protocol in &protocols {
+                for host in &hosts {
+                    prop_assert!(exact(protocol, host), "{:?} reads another host: {:?}", reader, shown);
+                }
+            }
+            for username in values(b"username=") {
+                prop_assert!(username_ok(Some(username)), "{:?}: {:?}", reader, shown);
+            }
+            prop_assert!(values(b"password=").is_empty(), "{:?}: {:?}", reader, shown);
+        }
+        // An exact request with clean values must be answered.
+        let clean = |v: &[u8]| !v.iter().any(|b| matches!(b, b'\r' | b'\n' | 0));
+        let host = request.value("host").unwrap();
+        let protocol = request.value("protocol").unwrap();
+        let expected = exact(protocol, host)
+            && clean(host)
+            && username_ok(request.value("username"))
+            && request.value("password").is_none();
+        prop_assert!(answered || !expected, "declined {:?}", shown);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `url=` inputs.
+
+#[rustfmt::skip]
+const SCHEMES: &[&str] = &[
+    "https", "https", "https", "https", "https", "http", "http", "HTTPS", "ssh", "git+https",
+    "file",
+];
+#[rustfmt::skip]
+const USERINFOS: &[&str] = &[
+    "", "", "", "", "", "gitlab-ci-token@", "gitlab-ci-token:@", "gitlab-ci-token:x@",
+    "alice@", "gitlab%2Dci-token@", "evil.com@", "gitlab-ci-token@evil.com@", ":@", "@",
+];
+const PATHS: &[&str] = &[
+    "",
+    "/",
+    "/group/p.git",
+    "?q",
+    "#f",
+    "/@evil.com",
+    "\\@evil.com/",
+    "/..%2f",
+    ";x",
+    "/%0a",
+];
+
+/// Userinfo parts that leave the request answerable, and paths that do not touch the authority.
+const PLAIN_USERINFOS: &[&str] = &["", "gitlab-ci-token@", "gitlab%2Dci-token@"];
+const PLAIN_PATHS: &[&str] = &[
+    "",
+    "/",
+    "/group/p.git",
+    "?q",
+    "#f",
+    "/@evil.com",
+    "/..%2f",
+    "/%0a",
+];
+
+/// The authority the plain RFC 3986 way: after `//`, up to the first `/`, `?` or `#`.
+fn rfc3986_authority(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(&rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())])
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    #[test]
+    fn url_inputs_are_answered_only_for_exact_forms(
+        scheme in prop::sample::select(SCHEMES),
+        userinfo in prop::sample::select(USERINFOS),
+        host in near_host(),
+        path in prop::sample::select(PATHS),
+    ) {
+        let mut line = format!("url={scheme}://{userinfo}").into_bytes();
+        line.extend_from_slice(&host);
+        line.extend_from_slice(path.as_bytes());
+        line.push(b'\n');
+        let answered = parse_request(&line).is_ok_and(|r| answers(&r, &servers()));
+        let shown = String::from_utf8_lossy(&line);
+        if answered {
+            // Every reader agrees on where this URL goes, and it is an exact form.
+            // The value as git's reader takes it: without the LF and one CR before it.
+            let value = &line[4..line.len() - 1];
+            let url = std::str::from_utf8(value.strip_suffix(b"\r").unwrap_or(value)).unwrap();
+            let authority = rfc3986_authority(url).unwrap();
+            prop_assert!(authority.matches('@').count() <= 1, "{}", shown);
+            prop_assert!(!authority.contains('\\'), "{}", shown);
+            let (user, host_port) = authority.split_once('@').unwrap_or(("", authority));
+            prop_assert!(user.is_empty() || user == "gitlab-ci-token" || user == "gitlab%2Dci-token", "{}", shown);
+            prop_assert!(exact(scheme.as_bytes(), host_port.as_bytes()), "{}", shown);
+            let whatwg = url::Url::parse(url).unwrap();
+            let server = servers()
+                .into_iter()
+                .find(|s| {
+                    s.scheme.as_str() == scheme
+                        && Some(s.host.as_str()) == whatwg.host_str()
+                        && Some(s.port) == whatwg.port_or_known_default()
+                });
+            prop_assert!(server.is_some(), "WHATWG reads another host: {}", shown);
+        } else {
+            let plain = exact(scheme.as_bytes(), &host)
+                && PLAIN_USERINFOS.contains(&userinfo)
+                && PLAIN_PATHS.contains(&path);
+            prop_assert!(!plain, "declined {}", shown);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitrary bytes: no panic, and memory proportional to the bounded part of the input.
+
+/// Counts the bytes this thread has allocated and not freed, and the peak since a reset.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn track(delta: isize) {
+    let _ = LIVE.try_with(|live| {
+        live.set(live.get() + delta);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        track(layout.size() as isize);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track(-(layout.size() as isize));
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        track(new_size as isize - layout.size() as isize);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak bytes allocated on this thread while `f` runs, above what was live before.
+fn peak_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(before));
+    let out = f();
+    let peak = PEAK.with(Cell::get) - before;
+    (out, peak.max(0) as usize)
+}
+
+/// Lines assembled from protocol fragments, so arbitrary input reaches past the first line.
+fn line_soup() -> impl Strategy<Value = Vec<u8>> {
+    let fragment = prop_oneof![
+        prop::sample::select(
+            &[
+                "protocol=",
+                "host=",
+                "username=",
+                "password=",
+                "url=",
+                "capability[]=",
+                "https",
+                "http",
+                "://",
+                "gitlab.example.com",
+                ":443",
+                "@",
+                "\\",
+                "%2e",
+                "\r",
+                "\n",
+                "\r\n",
+                "\n\n",
+                "\0",
+                "=",
+                "[::1]",
+                "gitlab-ci-token",
+                "\u{ff0e}",
+                "/",
+            ][..]
+        )
+        .prop_map(|s| s.as_bytes().to_vec()),
+        prop::collection::vec(any::<u8>(), 0..8),
+    ];
+    prop::collection::vec(fragment, 0..40).prop_map(|parts| parts.concat())
+}
+
+/// Generous: what parsing one request may allocate, per input byte kept (keys, values, the
+/// duplicate-key set with its per-entry overhead), plus the url crate's working space.
+fn allocation_bound(input_len: usize) -> usize {
+    64 * input_len + 64 * 1024
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    #[test]
+    fn parsing_arbitrary_bytes_never_panics_and_stays_bounded(
+        bytes in prop_oneof![prop::collection::vec(any::<u8>(), 0..512), line_soup()],
+    ) {
+        let (parsed, peak) = peak_allocation(|| parse_request(&bytes));
+        prop_assert!(peak <= allocation_bound(bytes.len()), "{} bytes allocated for {}", peak, bytes.len());
+        if let Ok(request) = parsed {
+            let servers = servers();
+            let _ = decide(&request, &servers, USERNAME);
+            for value in [&request.protocol, &request.host].into_iter().flatten() {
+                prop_assert!(!value.iter().any(|b| matches!(b, b'\n' | b'\r' | 0)));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// However long the input, one line costs at most twice the line bound (the buffer's
+    /// doubling growth), never the input's size.
+    #[test]
+    fn long_lines_cost_no_more_than_the_line_bound(
+        prefix in line_soup(),
+        len in 0usize..(4 << 20),
+        fill in any::<u8>(),
+    ) {
+        let mut bytes = prefix;
+        bytes.extend(vec![if fill == b'\n' { b'a' } else { fill }; len]);
+        let (_, peak) = peak_allocation(|| parse_request(&bytes));
+        prop_assert!(peak <= 2 * (MAX_LINE_BYTES + 2) + 64 * 1024, "{} bytes allocated", peak);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard error of real runs: never the token, never a `key=value`-shaped line.
+
+/// Options as someone might get them wrong; `TOKEN` is replaced by the token.
+const OPTIONS: &[&[&str]] = &[
+    &[],
+    &["--server", "TOKEN"],
+    &["--username", "TOKEN"],
+    &["--frobnicate", "TOKEN"],
+    &["TOKEN"],
+    &["--token-file", "/nonexistent/TOKEN"],
+    &["--token-env", "TOKEN"],
+    &["--server", "https://TOKEN@gitlab.example.com"],
+    &["--server=TOKEN"],
+];
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_.=-]{12,40}".prop_map(|t| format!("glcbt-{t}"))
+}
+
+proptest! {
+    #![proptest_config(config(6))]
+
+    #[test]
+    fn stderr_of_get_never_carries_the_token(
+        token in token(),
+        request in wire_request(),
+        url_host in near_host(),
+        use_url in any::<bool>(),
+        debug in any::<bool>(),
+    ) {
+        let mut input = request.bytes();
+        if use_url {
+            input = b"url=https://".to_vec();
+            input.extend_from_slice(&url_host);
+            input.extend_from_slice(b"/group/p.git\n");
+        }
+        let mut run = common::Run::get(&input)
+            .env("CI_SERVER_URL", "https://gitlab.example.com")
+            .env("CI_JOB_TOKEN", &token);
+        if debug {
+            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
+        }
+        let out = run.output();
+        common::assert_stderr_rules(&out.stderr, Some(&token));
+        let stdout = out.stdout_text();
+        let answer = format!("username=gitlab-ci-token\npassword={token}\n");
+        prop_assert!(stdout.is_empty() || stdout == answer, "stdout {:?}", stdout);
+    }
+
+    #[test]
+    fn stderr_of_any_invocation_never_carries_the_token(
+        token in token(),
+        options in prop::sample::select(OPTIONS),
+        operation in prop::sample::select(&["get", "store", "erase", "capability", "frob", "--help"][..]),
+        debug in any::<bool>(),
+        ci_server in prop::sample::select(&["https://gitlab.example.com", "TOKEN", "https://gitlab.example.com:TOKEN"][..]),
+    ) {
+        let mut run = common::Run::new(&[operation])
+            .stdin(b"protocol=https\nhost=gitlab.example.com\n")
+            .env("CI_SERVER_URL", &ci_server.replace("TOKEN", &token))
+            .env("CI_JOB_TOKEN", &token);
+        for option in options {
+            run = run.arg(option.replace("TOKEN", &token));
+        }
+        if debug {
+            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
+        }
+        let out = run.output();
+        common::assert_stderr_rules(&out.stderr, Some(&token));
+    }
+}
