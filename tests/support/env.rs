@@ -9,6 +9,7 @@
 //! `CI_JOB_TOKEN` set as in a job.
 #![allow(dead_code)]
 
+use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -28,6 +29,18 @@ use super::tls::TestCa;
 
 /// The helper binary built by cargo for these tests.
 pub const HELPER_BIN: &str = env!("CARGO_BIN_EXE_git-credential-gitlab-ci");
+
+/// The `credential.helper` value for the helper under test: our binary's absolute path,
+/// unless `E2E_CREDENTIAL_HELPER` overrides it (said loudly on stderr).
+pub fn helper_under_test() -> String {
+    match std::env::var("E2E_CREDENTIAL_HELPER") {
+        Ok(value) if !value.is_empty() => {
+            eprintln!("NOTE: E2E_CREDENTIAL_HELPER replaces the helper under test with {value:?}");
+            value
+        }
+        _ => HELPER_BIN.to_string(),
+    }
+}
 
 /// Default time limit for a client command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -213,13 +226,15 @@ pub struct ClientEnv {
 }
 
 impl ClientEnv {
-    /// Starts a builder whose helper is our binary, by absolute path.
+    /// Starts a builder whose helper is our binary, by absolute path — or, when the test
+    /// process has `E2E_CREDENTIAL_HELPER` set, that `credential.helper` value instead (to
+    /// check that the tests catch a broken helper, e.g. one that answers every host).
     pub fn builder(ca: &TestCa) -> ClientEnvBuilder {
         ClientEnvBuilder {
             ca: ca.clone(),
             server_url: None,
             token: None,
-            helpers: vec![HELPER_BIN.to_string()],
+            helpers: vec![helper_under_test()],
             record_operations: false,
         }
     }
@@ -296,14 +311,14 @@ impl ClientEnv {
     }
 
     /// Runs `cmd` under [`DEFAULT_TIMEOUT`]; panics with its output unless it succeeds.
-    pub fn run(&self, cmd: Command) -> RunOutput {
+    pub fn run(&self, cmd: impl BorrowMut<Command>) -> RunOutput {
         let out = run_with_timeout(cmd, DEFAULT_TIMEOUT);
         assert!(out.success(), "command failed: {out}");
         out
     }
 
     /// Runs `cmd` under `timeout`, whatever its outcome.
-    pub fn run_unchecked(&self, cmd: Command, timeout: Duration) -> RunOutput {
+    pub fn run_unchecked(&self, cmd: impl BorrowMut<Command>, timeout: Duration) -> RunOutput {
         run_with_timeout(cmd, timeout)
     }
 
@@ -420,7 +435,8 @@ impl std::fmt::Display for RunOutput {
 /// Runs `cmd` in its own process group with stdout and stderr captured; when it has not
 /// finished after `timeout`, kills the whole group (git-lfs, for one, retries a rejected
 /// token forever) and reports `status: None`.
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> RunOutput {
+pub fn run_with_timeout(mut cmd: impl BorrowMut<Command>, timeout: Duration) -> RunOutput {
+    let cmd = cmd.borrow_mut();
     let program = format!(
         "{} {}",
         cmd.get_program().to_string_lossy(),

@@ -60,6 +60,8 @@ pub struct LoggedRequest {
     pub auth: AuthOutcome,
     /// The username offered with HTTP Basic auth, if any.
     pub username: Option<String>,
+    /// The `Host` header: which name the client used for the server.
+    pub host: String,
     pub user_agent: String,
 }
 
@@ -223,7 +225,8 @@ impl GitServer {
             .iter()
             .map(|r| {
                 format!(
-                    "{} {}{}{} -> {} auth={:?} user={:?} ua={:?}",
+                    "{} {} {}{}{} -> {} auth={:?} user={:?} ua={:?}",
+                    r.host,
                     r.method,
                     r.path,
                     if r.query.is_empty() { "" } else { "?" },
@@ -547,6 +550,7 @@ fn serve_connection(shared: &Shared, conn: Box<dyn Conn>) {
             status: response.status,
             auth,
             username,
+            host: head.header("host").unwrap_or("").to_string(),
             user_agent: head.header("user-agent").unwrap_or("").to_string(),
         });
 
