@@ -1,1 +1,17 @@
-//! git-credential-gitlab-ci (skeleton)
+//! `git-credential-gitlab-ci`: a git credential helper that answers git's credential requests
+//! for the GitLab server of a CI job — and for nothing else — with `gitlab-ci-token` and the job
+//! token.
+//!
+//! The code follows one rule: decisions are pure, I/O is at the edges.
+//! [`protocol`] turns bytes into a [`protocol::Request`] and an [`protocol::Answer`] into bytes,
+//! [`policy::decide`] decides, [`server`] and [`token`] say what is configured, and [`helper`]
+//! wires them to standard input and output. Everything written to standard error goes through
+//! [`diagnostics`], which enforces the output rules on every line.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod helper;
+pub mod policy;
+pub mod protocol;
+pub mod server;
+pub mod token;

@@ -1,0 +1,100 @@
+#!/bin/sh
+# Build, install and register git-credential-gitlab-ci.
+#
+#   ./install.sh                 build a release binary, install it, register it with git
+#   ./install.sh --prefix DIR    install into DIR/bin (default /usr/local as root, else ~/.local)
+#   ./install.sh --no-configure  install only; do not touch git configuration
+#   ./install.sh --uninstall     remove the registration and the binary
+#
+# Registration: the helper is added by absolute path as the *last* credential.helper — in the
+# system git config as root (for every git on this machine and for libgit2, which reads
+# /etc/gitconfig), otherwise in $HOME/.gitconfig (the one global file that libgit2, and so cargo,
+# also reads). Running it twice leaves one entry.
+set -eu
+
+name=git-credential-gitlab-ci
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
+configure=yes
+action=install
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "install.sh: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
+        --prefix=*) prefix=${1#--prefix=} ;;
+        --no-configure) configure=no ;;
+        --uninstall) action=uninstall ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+done
+
+bindir="$prefix/bin"
+target="$bindir/$name"
+
+# The git config files to register in: the system files of every git found (a git built under
+# /usr/local reads /usr/local/etc/gitconfig, Debian's git and libgit2 read /etc/gitconfig), or the
+# user's ~/.gitconfig.
+config_files() {
+    if [ "$(id -u)" = 0 ]; then
+        for git in $(command -v git) /usr/bin/git /usr/local/bin/git; do
+            [ -x "$git" ] || continue
+            "$git" var GIT_CONFIG_SYSTEM 2>/dev/null || echo /etc/gitconfig
+        done | sort -u
+    else
+        echo "$HOME/.gitconfig"
+    fi
+}
+
+# Exact-match pattern for git config's value regex.
+value_pattern() { printf '^%s$' "$(printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g')"; }
+
+unregister() {
+    for file in $(config_files); do
+        [ -f "$file" ] || continue
+        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
+    done
+}
+
+register() {
+    for file in $(config_files); do
+        mkdir -p "$(dirname "$file")"
+        # Remove and re-add, so the entry is the last one: libgit2 uses only the last value.
+        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
+        git config --file "$file" --add credential.helper "$target"
+        echo "registered $target as the last credential.helper in $file"
+    done
+}
+
+if [ "$action" = uninstall ]; then
+    unregister
+    rm -f "$target"
+    echo "removed $target and its registration"
+    exit 0
+fi
+
+command -v cargo >/dev/null 2>&1 || die "cargo is needed to build; install Rust from your distribution or rustup"
+(cd "$here" && cargo build --release --locked --quiet)
+mkdir -p "$bindir"
+install -m 0755 "$here/target/release/$name" "$target"
+echo "installed $target ($("$target" --version))"
+
+if [ "$configure" = yes ]; then
+    command -v git >/dev/null 2>&1 || die "git is not installed; rerun with --no-configure or install git"
+    register
+fi
+
+case ":$PATH:" in
+    *":$bindir:"*) ;;
+    *) echo "note: $bindir is not on PATH; git uses the absolute path, but add it to PATH to run $name yourself" ;;
+esac
+cat <<EOF
+
+Check it (in a GitLab job, or with CI_SERVER_URL and CI_JOB_TOKEN set):
+  printf 'protocol=https\nhost=%s\n' "\${CI_SERVER_HOST:-gitlab.example.com}" | git credential fill
+EOF

@@ -1,0 +1,107 @@
+//! Command-line definitions. git runs `git-credential-gitlab-ci [OPTIONS] <operation>`, with the
+//! options taken from the `credential.helper` value and the operation always last.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::token::{TokenSource, DEFAULT_TOKEN_ENV};
+
+/// The user name GitLab expects with a job token.
+pub const DEFAULT_USERNAME: &str = "gitlab-ci-token";
+
+const ABOUT: &str = "A git credential helper that gives the GitLab CI job token to the GitLab server, and to nothing else.";
+
+const LONG_ABOUT: &str = "\
+A git credential helper that gives the GitLab CI job token to the GitLab server, and to nothing else.
+
+git runs it with an operation as its last argument and a request on standard input. For `get`, when
+the request's protocol, host and port are exactly those of a configured GitLab server, it prints
+the user name gitlab-ci-token and the job token; for any other request it prints nothing, so git
+asks the next helper. It never stores, logs or forwards the token.";
+
+const AFTER_HELP: &str = "\
+Environment:
+  CI_SERVER_URL        the GitLab server to answer for (set by GitLab in every job); a path such
+                       as /gitlab is the instance's relative root and does not change matching
+  CI_SERVER_PROTOCOL, CI_SERVER_HOST, CI_SERVER_PORT
+                       used instead when CI_SERVER_URL is not set
+  CI_JOB_TOKEN         the job token (another variable with --token-env)
+  GIT_CREDENTIAL_GITLAB_CI_DEBUG
+                       set to 1 to explain each decision on standard error (never the token)
+
+With no server from the environment and no --server, the helper answers nothing.
+Servers given with --server are added to the one from the environment.
+
+Exit status: 0 when the request was answered or left to the next helper; 1 when the request or
+the setup is wrong (one line on standard error says what and why); 2 for a usage error.
+
+Example, in a job or a runner image:
+  git config --global credential.helper \"$(command -v git-credential-gitlab-ci)\"
+  git clone https://gitlab.example.com/group/private.git
+
+Check it in 30 seconds:
+  printf 'protocol=https\\nhost=gitlab.example.com\\n' | git credential fill";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-credential-gitlab-ci",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub helper: HelperOptions,
+    #[command(subcommand)]
+    pub operation: Operation,
+}
+
+/// Options that git passes from the `credential.helper` value, before the operation.
+#[derive(Debug, Clone, Args)]
+pub struct HelperOptions {
+    /// A GitLab server to answer for, e.g. https://gitlab.example.com:8443 or http://gitlab.internal
+    /// (plain http only when written so); a bare host[:port] means https. Repeatable.
+    #[arg(long = "server", value_name = "URL", global = true)]
+    pub servers: Vec<String>,
+
+    /// The user name to answer with; requests naming another user are left alone.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_USERNAME, global = true)]
+    pub username: String,
+
+    /// The environment variable that holds the token.
+    #[arg(long, value_name = "VAR", default_value = DEFAULT_TOKEN_ENV, global = true)]
+    pub token_env: String,
+
+    /// Read the token from this file instead (e.g. a BuildKit secret at /run/secrets/ci_job_token);
+    /// one trailing newline is stripped.
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "token_env")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl HelperOptions {
+    pub fn token_source(&self) -> TokenSource {
+        match &self.token_file {
+            Some(path) => TokenSource::File(path.clone()),
+            None => TokenSource::Env(self.token_env.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Operation {
+    /// Answer a credential request for a configured GitLab server (git runs this).
+    Get,
+    /// Accept a credential git wants stored, and store nothing.
+    Store,
+    /// Accept a credential git wants erased; nothing was stored.
+    Erase,
+    /// Any other operation is ignored, as git asks of helpers.
+    #[command(external_subcommand)]
+    Other(Vec<OsString>),
+}

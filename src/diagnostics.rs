@@ -1,0 +1,145 @@
+//! Everything the helper writes to standard error goes through here.
+//!
+//! Rules, enforced on every line rather than trusted to each message: one line per problem,
+//! prefixed `git-credential-gitlab-ci:`; no control characters; no `=` at all, because Go's
+//! `GOAUTH=git` reads the helper's combined output and would take `password=…` on stderr for a
+//! credential; and no secret, even one that reached a message by mistake (a token passed as an
+//! argument value, say).
+
+use std::fmt::Display;
+use std::io::Write;
+
+use zeroize::Zeroizing;
+
+pub const PREFIX: &str = "git-credential-gitlab-ci:";
+
+/// The variable that turns on explanations of each decision.
+pub const DEBUG_ENV: &str = "GIT_CREDENTIAL_GITLAB_CI_DEBUG";
+
+/// Secrets shorter than this are not scrubbed from messages: real tokens are far longer, and
+/// scrubbing a short one would mangle ordinary words.
+const MIN_SCRUB_LEN: usize = 8;
+
+pub struct Diagnostics {
+    debug: bool,
+    secrets: Vec<Zeroizing<String>>,
+}
+
+impl Diagnostics {
+    /// Reads the debug switch and the values to scrub from the process environment.
+    pub fn from_env(token_envs: &[&str]) -> Self {
+        let debug =
+            std::env::var_os(DEBUG_ENV).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+        let secrets = token_envs
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .map(Zeroizing::new)
+            .collect();
+        Diagnostics { debug, secrets }
+    }
+
+    pub fn new(debug: bool, secrets: Vec<Zeroizing<String>>) -> Self {
+        Diagnostics { debug, secrets }
+    }
+
+    pub fn debug_enabled(&self) -> bool {
+        self.debug
+    }
+
+    /// One problem, one line.
+    pub fn error(&self, message: &dyn Display) {
+        self.emit(&self.line(message));
+    }
+
+    /// An explanation, only when debugging; `message` is not even built otherwise.
+    pub fn debug<D: Display>(&self, message: impl FnOnce() -> D) {
+        if self.debug {
+            self.emit(&self.line(&format_args!("debug: {}", message())));
+        }
+    }
+
+    /// The exact line that would be written, terminator included.
+    pub fn line(&self, message: &dyn Display) -> String {
+        let mut text = message.to_string();
+        for secret in &self.secrets {
+            if secret.len() >= MIN_SCRUB_LEN && text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[REDACTED]");
+            }
+        }
+        let mut line = String::with_capacity(PREFIX.len() + text.len() + 2);
+        line.push_str(PREFIX);
+        line.push(' ');
+        for c in text.chars() {
+            match c {
+                '=' => line.push_str("%3D"),
+                c if c.is_control() => line.push('?'),
+                c => line.push(c),
+            }
+        }
+        line.push('\n');
+        line
+    }
+
+    fn emit(&self, line: &str) {
+        // Nothing useful can be done when stderr is gone; the exit status still tells git.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+/// Bytes from a request, made safe to show in debug output: at most 100 characters, invalid
+/// UTF-8 replaced, control characters escaped.
+pub fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(100)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > 100 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnostics(secrets: &[&str]) -> Diagnostics {
+        Diagnostics::new(
+            false,
+            secrets
+                .iter()
+                .map(|s| Zeroizing::new(s.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn lines_are_prefixed_single_and_never_key_value_shaped() {
+        let d = diagnostics(&[]);
+        assert_eq!(
+            d.line(&"plain words"),
+            "git-credential-gitlab-ci: plain words\n"
+        );
+        assert_eq!(
+            d.line(&"password=x\nusername=y\r"),
+            "git-credential-gitlab-ci: password%3Dx?username%3Dy?\n"
+        );
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_even_when_a_message_contains_one() {
+        let d = diagnostics(&["glcbt-64_SECRETSECRET", "tok"]);
+        assert_eq!(
+            d.line(&"unexpected argument 'glcbt-64_SECRETSECRET' found; token"),
+            "git-credential-gitlab-ci: unexpected argument '[REDACTED]' found; token\n"
+        );
+    }
+
+    #[test]
+    fn shown_values_are_escaped_and_bounded() {
+        assert_eq!(shown(b"a\rb\xffc"), "a\\rb\u{fffd}c");
+        assert_eq!(shown(&[b'x'; 300]).chars().count(), 101);
+    }
+}

@@ -1,0 +1,105 @@
+//! The credential-helper operations: read the request, decide, then write the answer once.
+
+use std::io::{self, BufRead, Write};
+
+use crate::cli::HelperOptions;
+use crate::diagnostics::{shown, Diagnostics};
+use crate::policy::{decide, Decision};
+use crate::protocol::{discard_request, read_request, Answer, ProtocolError};
+use crate::server::{configured_servers, ServerEnv, ServerError};
+use crate::token::{self, TokenError};
+
+/// A failure that makes `get` exit 1 with one line on standard error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("refused the credential request, nothing was answered: {0}")]
+    Protocol(#[from] ProtocolError),
+    #[error("{0}")]
+    Server(#[from] ServerError),
+    #[error("the request is for {server}, but {error}")]
+    Token { server: String, error: TokenError },
+    #[error("--username must be one non-empty line")]
+    Username,
+    #[error("could not write the answer ({0})")]
+    Output(io::ErrorKind),
+}
+
+/// `get`: answers with the token when the request is for a configured server; otherwise prints
+/// nothing. Nothing is written until the decision and the token are both final.
+pub fn get(
+    options: &HelperOptions,
+    env: &ServerEnv,
+    input: impl BufRead,
+    output: &mut impl Write,
+    diagnostics: &Diagnostics,
+) -> Result<(), Error> {
+    let answer = decide_answer(options, env, input, diagnostics)?;
+    match answer.write_to(output) {
+        // git has gone away; nobody is left to read the answer, and that is not our failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|e| Error::Output(e.kind())),
+    }
+}
+
+fn decide_answer(
+    options: &HelperOptions,
+    env: &ServerEnv,
+    input: impl BufRead,
+    diagnostics: &Diagnostics,
+) -> Result<Answer, Error> {
+    let request = read_request(input)?;
+    let servers = configured_servers(env, &options.servers)?;
+    let username = &options.username;
+    if username.is_empty() || username.contains(['\n', '\r', '\0']) {
+        return Err(Error::Username);
+    }
+    diagnostics.debug(|| {
+        let list: Vec<String> = servers
+            .iter()
+            .map(|s| format!("{s} (from {})", s.origin))
+            .collect();
+        match list.is_empty() {
+            true => "servers: none".to_string(),
+            false => format!("servers: {}", list.join(", ")),
+        }
+    });
+    diagnostics.debug(|| {
+        format!(
+            "get: protocol '{}', host '{}'{}",
+            shown(request.protocol.as_deref().unwrap_or(b"")),
+            shown(request.host.as_deref().unwrap_or(b"")),
+            match (&request.username, request.has_password) {
+                (Some(_), true) => ", with a user name and a password",
+                (Some(_), false) => ", with a user name",
+                (None, true) => ", with a password",
+                (None, false) => "",
+            }
+        )
+    });
+    match decide(&request, &servers, username) {
+        Decision::Decline(why) => {
+            diagnostics.debug(|| format!("declined, {why}; git will ask the next helper"));
+            Ok(Answer::Nothing)
+        }
+        Decision::Answer(server) => {
+            let source = options.token_source();
+            let password = token::load(&source).map_err(|error| Error::Token {
+                server: server.to_string(),
+                error,
+            })?;
+            diagnostics
+                .debug(|| format!("answering {server} as {username} with the token from {source}"));
+            Ok(Answer::Credential {
+                username: username.clone(),
+                password,
+            })
+        }
+    }
+}
+
+/// `store` and `erase`: the token is never written anywhere, so there is nothing to do but read
+/// the request (so git never writes into a closed pipe) and say so when debugging.
+pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagnostics) {
+    let _: Result<(), ProtocolError> = discard_request(input);
+    diagnostics.debug(|| format!("{operation}: nothing to do, the job token is never stored"));
+}

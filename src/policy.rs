@@ -1,0 +1,296 @@
+//! The decision: does this request get the job token? Pure, so every rule is a table row.
+
+use std::fmt;
+
+use crate::protocol::{split_port, Request};
+use crate::server::{parse_port, Server};
+
+/// The outcome for a `get` request. Only [`Decision::Answer`] leads to the token being read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision<'a> {
+    Answer(&'a Server),
+    Decline(Decline),
+}
+
+/// Why a request is left to the next helper. Shown only in debug output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decline {
+    NoServer,
+    NoProtocol,
+    NoHost,
+    /// `protocol` is not the scheme of any server with this host and port.
+    OtherProtocol,
+    /// `host` names no configured server (host or port differ, or it is malformed).
+    OtherHost,
+    /// The request names a user other than ours.
+    OtherUser,
+    /// The caller already has a password.
+    HasPassword,
+}
+
+impl fmt::Display for Decline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Decline::NoServer => {
+                "no GitLab server is configured (set CI_SERVER_URL or pass --server)"
+            }
+            Decline::NoProtocol => "the request has no protocol",
+            Decline::NoHost => "the request has no host (libgit2 sends none for IP-address URLs)",
+            Decline::OtherProtocol => "the protocol is not the scheme of a configured server",
+            Decline::OtherHost => "the host and port are not those of a configured server",
+            Decline::OtherUser => "the request names a user other than the configured one",
+            Decline::HasPassword => "the request already carries a password",
+        })
+    }
+}
+
+/// Decides whether `request` is for one of `servers`, per the matching rules of the security
+/// model (docs/security.md): exact scheme; host equal ignoring ASCII case, nothing trimmed or
+/// mapped; port equal once the scheme's default is filled in; no other user; no password yet.
+pub fn decide<'a>(request: &Request, servers: &'a [Server], username: &str) -> Decision<'a> {
+    use Decision::Decline as No;
+    if servers.is_empty() {
+        return No(Decline::NoServer);
+    }
+    let Some(protocol) = request.protocol.as_deref().filter(|p| !p.is_empty()) else {
+        return No(Decline::NoProtocol);
+    };
+    let Some(host) = request.host.as_deref().filter(|h| !h.is_empty()) else {
+        return No(Decline::NoHost);
+    };
+    let same_scheme = |s: &&Server| protocol == s.scheme.as_str().as_bytes();
+    let Some(server) = servers
+        .iter()
+        .filter(same_scheme)
+        .find(|s| host_matches(host, s))
+    else {
+        // Only the reason differs; either way nothing is answered.
+        return match servers.iter().any(|s| host_matches(host, s)) {
+            true => No(Decline::OtherProtocol),
+            false => No(Decline::OtherHost),
+        };
+    };
+    if request
+        .username
+        .as_deref()
+        .is_some_and(|u| u != username.as_bytes())
+    {
+        return No(Decline::OtherUser);
+    }
+    if request.has_password {
+        return No(Decline::HasPassword);
+    }
+    Decision::Answer(server)
+}
+
+/// Does git's `host=` value (`host[:port]`) name this server? The port is checked against the
+/// server's scheme default when absent, which is why the scheme is part of the server.
+pub fn host_matches(host: &[u8], server: &Server) -> bool {
+    let (name, port) = match split_port(host) {
+        Some((name, port)) => match parse_port(port) {
+            Some(port) => (name, port),
+            None => return false,
+        },
+        None => (host, server.scheme.default_port()),
+    };
+    port == server.port && name.eq_ignore_ascii_case(server.host.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Origin;
+
+    fn servers(urls: &[&str]) -> Vec<Server> {
+        urls.iter()
+            .map(|u| Server::parse(u, Origin::Option).unwrap())
+            .collect()
+    }
+
+    fn request(lines: &[u8]) -> Request {
+        crate::protocol::parse_request(lines).unwrap()
+    }
+
+    #[test]
+    fn decides_by_table() {
+        let gitlab = servers(&["https://gitlab.example.com"]);
+        let yes = true;
+        let no = false;
+        let cases: &[(&str, bool)] = &[
+            ("protocol=https\nhost=gitlab.example.com", yes),
+            ("protocol=https\nhost=gitlab.example.com:443", yes),
+            ("protocol=https\nhost=GitLab.Example.COM", yes),
+            ("protocol=https\nhost=GITLAB.EXAMPLE.COM:443", yes),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token",
+                yes,
+            ),
+            (
+                "protocol=https\nhost=gitlab.example.com\npath=group/p.git",
+                yes,
+            ),
+            ("url=https://gitlab.example.com/group/p.git", yes),
+            (
+                "url=https://gitlab-ci-token@gitlab.example.com/group/p.git",
+                yes,
+            ),
+            ("protocol=http\nhost=gitlab.example.com", no),
+            ("protocol=HTTPS\nhost=gitlab.example.com", no),
+            ("protocol=ssh\nhost=gitlab.example.com", no),
+            ("protocol=cert\nhost=\npath=/c.pem", no),
+            ("protocol=https", no),
+            ("host=gitlab.example.com", no),
+            ("protocol=\nhost=gitlab.example.com", no),
+            ("protocol=https\nhost=", no),
+            ("protocol=https\nhost=gitlab.example.com:8443", no),
+            ("protocol=https\nhost=gitlab.example.com:0443", no),
+            ("protocol=https\nhost=gitlab.example.com:", no),
+            ("protocol=https\nhost=gitlab.example.com:65536", no),
+            ("protocol=https\nhost=gitlab.example.com:443x", no),
+            ("protocol=https\nhost=gitlab.example.com:80", no),
+            ("protocol=https\nhost=gitlab.example.com.", no),
+            ("protocol=https\nhost=gitlab.example.com.evil.com", no),
+            ("protocol=https\nhost=evilgitlab.example.com", no),
+            ("protocol=https\nhost=gitlab.example.com/evil.com", no),
+            ("protocol=https\nhost=x@gitlab.example.com", no),
+            ("protocol=https\nhost=gitlab.example.com@evil.com", no),
+            ("protocol=https\nhost=gitlab.example.com ", no),
+            ("protocol=https\nhost= gitlab.example.com", no),
+            ("protocol=https\nhost=gitlab\u{ff0e}example.com", no),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=alice",
+                no,
+            ),
+            ("protocol=https\nhost=gitlab.example.com\nusername=", no),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=gitlab.example.com\\",
+                no,
+            ),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=GITLAB-CI-TOKEN",
+                no,
+            ),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword=x",
+                no,
+            ),
+            ("protocol=https\nhost=gitlab.example.com\npassword=", no),
+            ("url=https://u:p@gitlab.example.com/", no),
+            ("url=https://gitlab.example.com:8443/", no),
+            ("Host=gitlab.example.com\nprotocol=https", no),
+        ];
+        for (input, answer) in cases {
+            let decision = decide(&request(input.as_bytes()), &gitlab, "gitlab-ci-token");
+            assert_eq!(
+                matches!(decision, Decision::Answer(_)),
+                *answer,
+                "input {input:?} gave {decision:?}"
+            );
+        }
+        let non_utf8 = request(b"protocol=https\nhost=gitlab\xff.example.com");
+        assert_eq!(
+            decide(&non_utf8, &gitlab, "gitlab-ci-token"),
+            Decision::Decline(Decline::OtherHost)
+        );
+    }
+
+    #[test]
+    fn reports_why_it_declines() {
+        let gitlab = servers(&["https://gitlab.example.com"]);
+        let cases: &[(&str, &[Server], Decline)] = &[
+            (
+                "protocol=https\nhost=gitlab.example.com",
+                &[],
+                Decline::NoServer,
+            ),
+            ("host=gitlab.example.com", &gitlab, Decline::NoProtocol),
+            ("protocol=https", &gitlab, Decline::NoHost),
+            (
+                "protocol=http\nhost=gitlab.example.com",
+                &gitlab,
+                Decline::OtherProtocol,
+            ),
+            ("protocol=https\nhost=evil.com", &gitlab, Decline::OtherHost),
+            (
+                "protocol=https\nhost=gitlab.example.com\nusername=a",
+                &gitlab,
+                Decline::OtherUser,
+            ),
+            (
+                "protocol=https\nhost=gitlab.example.com\npassword=a",
+                &gitlab,
+                Decline::HasPassword,
+            ),
+        ];
+        for (input, servers, why) in cases {
+            assert_eq!(
+                decide(&request(input.as_bytes()), servers, "gitlab-ci-token"),
+                Decision::Decline(*why),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn matches_ports_schemes_and_custom_usernames() {
+        let set = servers(&[
+            "https://gitlab.example.com:8443",
+            "http://gitlab.internal",
+            "https://[::1]:9443",
+            "https://example.com/gitlab",
+        ]);
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "protocol=https\nhost=gitlab.example.com:8443",
+                Some("https://gitlab.example.com:8443"),
+            ),
+            ("protocol=https\nhost=gitlab.example.com", None),
+            (
+                "protocol=http\nhost=gitlab.internal",
+                Some("http://gitlab.internal"),
+            ),
+            (
+                "protocol=http\nhost=gitlab.internal:80",
+                Some("http://gitlab.internal"),
+            ),
+            ("protocol=https\nhost=gitlab.internal", None),
+            (
+                "protocol=https\nhost=[::1]:9443",
+                Some("https://[::1]:9443"),
+            ),
+            ("protocol=https\nhost=[::1]", None),
+            ("protocol=https\nhost=::1:9443", None),
+            (
+                "protocol=https\nhost=example.com",
+                Some("https://example.com"),
+            ),
+        ];
+        for (input, expected) in cases {
+            let got = match decide(&request(input.as_bytes()), &set, "gitlab-ci-token") {
+                Decision::Answer(s) => Some(s.to_string()),
+                Decision::Decline(_) => None,
+            };
+            assert_eq!(got.as_deref(), *expected, "input {input:?}");
+        }
+        let custom = request(b"protocol=https\nhost=gitlab.example.com:8443\nusername=deploy");
+        assert!(matches!(
+            decide(&custom, &set, "deploy"),
+            Decision::Answer(_)
+        ));
+        assert!(matches!(
+            decide(&custom, &set, "gitlab-ci-token"),
+            Decision::Decline(Decline::OtherUser)
+        ));
+    }
+
+    #[test]
+    fn same_host_on_both_schemes_answers_the_matching_scheme() {
+        let set = servers(&["http://h.example:8080", "https://h.example:8080"]);
+        let got = decide(
+            &request(b"protocol=https\nhost=h.example:8080"),
+            &set,
+            "gitlab-ci-token",
+        );
+        assert_eq!(got, Decision::Answer(&set[1]));
+    }
+}

@@ -1,0 +1,198 @@
+//! Where the job token comes from, and the checks it must pass before it is printed.
+//!
+//! The token is opaque (legacy, JWT or `glcbt-` prefixed; any length). It lives in a
+//! [`SecretString`], which zeroizes its memory on drop and prints as `[REDACTED]` in `Debug`.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use crate::protocol::MAX_LINE_BYTES;
+
+/// Longest token that still fits one protocol line after `password=`.
+pub const MAX_TOKEN_BYTES: usize = MAX_LINE_BYTES - "password=".len();
+
+/// The default environment variable, set by GitLab in every job.
+pub const DEFAULT_TOKEN_ENV: &str = "CI_JOB_TOKEN";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Env(String),
+    File(PathBuf),
+}
+
+impl fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Env(name) => write!(f, "the environment variable {name}"),
+            TokenSource::File(path) => write!(f, "the token file {}", path.display()),
+        }
+    }
+}
+
+/// What is wrong with the token. Messages name the source, never the token's bytes.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("{0} is not set; run inside a GitLab CI job, or point --token-env or --token-file at the job token")]
+    Unset(TokenSource),
+    #[error("cannot read {0} ({1}); check that the secret is mounted and readable")]
+    Unreadable(TokenSource, io::ErrorKind),
+    #[error("{0} is empty; the job token is missing")]
+    Empty(TokenSource),
+    #[error("the token in {0} contains a {1}; a token must be a single line")]
+    Forbidden(TokenSource, &'static str),
+    #[error("the token in {0} is not valid UTF-8")]
+    NotUtf8(TokenSource),
+    #[error("the token in {0} is longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLong(TokenSource),
+}
+
+/// Reads the token from its source and validates it.
+pub fn load(source: &TokenSource) -> Result<SecretString, TokenError> {
+    let bytes = match source {
+        TokenSource::Env(name) => {
+            let value = std::env::var_os(name).ok_or_else(|| TokenError::Unset(source.clone()))?;
+            Zeroizing::new(std::os::unix::ffi::OsStringExt::into_vec(value))
+        }
+        TokenSource::File(path) => {
+            let unreadable = |e: io::Error| TokenError::Unreadable(source.clone(), e.kind());
+            let file = std::fs::File::open(path).map_err(unreadable)?;
+            let mut bytes = Zeroizing::new(Vec::new());
+            // One byte more than allowed (plus a newline) is enough to tell "too long".
+            file.take(MAX_TOKEN_BYTES as u64 + 2)
+                .read_to_end(&mut bytes)
+                .map_err(unreadable)?;
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            bytes
+        }
+    };
+    validate(bytes, source)
+}
+
+/// The checks, separate from the reading so they can be tested without a process environment.
+pub fn validate(
+    bytes: Zeroizing<Vec<u8>>,
+    source: &TokenSource,
+) -> Result<SecretString, TokenError> {
+    let forbidden = |what| Err(TokenError::Forbidden(source.clone(), what));
+    if bytes.is_empty() {
+        return Err(TokenError::Empty(source.clone()));
+    }
+    if bytes.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLong(source.clone()));
+    }
+    // A line break would let the token smuggle extra protocol lines (`quit=1`, `host=`) into git.
+    if bytes.contains(&b'\n') {
+        return forbidden("line feed");
+    }
+    if bytes.contains(&b'\r') {
+        return forbidden("carriage return");
+    }
+    if bytes.contains(&0) {
+        return forbidden("NUL byte");
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| TokenError::NotUtf8(source.clone()))?;
+    Ok(SecretString::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env() -> TokenSource {
+        TokenSource::Env("CI_JOB_TOKEN".into())
+    }
+
+    #[test]
+    fn validates_by_table() {
+        let long = "a".repeat(MAX_TOKEN_BYTES);
+        let too_long = "a".repeat(MAX_TOKEN_BYTES + 1);
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln";
+        let cases: &[(&[u8], Result<&str, TokenError>)] = &[
+            (b"tok", Ok("tok")),
+            (b"glcbt-64_abcDEF123", Ok("glcbt-64_abcDEF123")),
+            (jwt.as_bytes(), Ok(jwt)),
+            (b" spaced token ", Ok(" spaced token ")),
+            (b"quote\"back\\slash", Ok("quote\"back\\slash")),
+            ("t\u{e9}".as_bytes(), Ok("t\u{e9}")),
+            (long.as_bytes(), Ok(&long)),
+            (too_long.as_bytes(), Err(TokenError::TooLong(env()))),
+            (b"", Err(TokenError::Empty(env()))),
+            (b"t\nquit=1", Err(TokenError::Forbidden(env(), "line feed"))),
+            (b"tok\n", Err(TokenError::Forbidden(env(), "line feed"))),
+            (
+                b"t\rx",
+                Err(TokenError::Forbidden(env(), "carriage return")),
+            ),
+            (b"t\0x", Err(TokenError::Forbidden(env(), "NUL byte"))),
+            (b"t\xffx", Err(TokenError::NotUtf8(env()))),
+        ];
+        for (bytes, expected) in cases {
+            let got = validate(Zeroizing::new(bytes.to_vec()), &env());
+            let got = got
+                .as_ref()
+                .map(|s| s.expose_secret())
+                .map_err(Clone::clone);
+            assert_eq!(
+                got,
+                expected.clone(),
+                "token {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn file_source_strips_exactly_one_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: &[(&[u8], Result<&str, &str>)] = &[
+            (b"tok\n", Ok("tok")),
+            (b"tok", Ok("tok")),
+            (b"tok\n\n", Err("line feed")),
+            (b"tok\r\n", Err("carriage return")),
+            (b"\n", Err("empty")),
+        ];
+        for (i, (content, expected)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("token{i}"));
+            std::fs::write(&path, content).unwrap();
+            let source = TokenSource::File(path);
+            let got = load(&source).map(|s| s.expose_secret().to_owned());
+            match (got, expected) {
+                (Ok(token), Ok(want)) => assert_eq!(&token, want),
+                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
+                (got, want) => panic!(
+                    "content {content:?}: got {:?}, want {want:?}",
+                    got.map(|_| ())
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let source = TokenSource::File("/nonexistent/ci_job_token".into());
+        let err = load(&source).unwrap_err();
+        assert_eq!(err, TokenError::Unreadable(source, io::ErrorKind::NotFound));
+        assert!(err.to_string().contains("/nonexistent/ci_job_token"));
+    }
+
+    #[test]
+    fn errors_never_contain_the_token() {
+        for bytes in [
+            &b"secret\nquit=1"[..],
+            b"secret\r",
+            b"secret\0",
+            b"secret\xff",
+        ] {
+            let err = validate(Zeroizing::new(bytes.to_vec()), &env()).unwrap_err();
+            assert!(!err.to_string().contains("secret"), "{err}");
+            assert!(!format!("{err:?}").contains("secret"), "{err:?}");
+        }
+    }
+}
