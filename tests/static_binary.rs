@@ -39,6 +39,12 @@ fn prerequisites(needs_root: bool) -> Option<PathBuf> {
             "{} is missing; build it with: cargo build --release --locked --target {TARGET}",
             binary.display()
         ))
+    } else if let Some(newer) = newer_source(&binary) {
+        Some(format!(
+            "{} is older than {}; rebuild it with: cargo build --release --locked --target {TARGET}",
+            binary.display(),
+            newer.display()
+        ))
     } else if needs_root && !is_root() {
         Some("chroot needs root".to_string())
     } else {
@@ -52,6 +58,25 @@ fn prerequisites(needs_root: bool) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// A source file changed after `binary` was built, if any: testing a stale build proves nothing.
+fn newer_source(binary: &Path) -> Option<PathBuf> {
+    let built = std::fs::metadata(binary).and_then(|m| m.modified()).ok()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    files.extend(
+        std::fs::read_dir(root.join("src"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    files.into_iter().find(|f| {
+        std::fs::metadata(f)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t > built)
+    })
 }
 
 fn is_root() -> bool {
