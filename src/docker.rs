@@ -550,6 +550,40 @@ pub fn configure(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, E
     Ok(update)
 }
 
+/// What `configure` (and the `configure --docker` verb) runs: finds the file from
+/// `DOCKER_CONFIG`/`HOME` (passed in, read by the caller), adds the entries, and says on `out`
+/// what changed, what it replaced and which stored logins remain. Never writes the token.
+pub fn configure_and_report(
+    registries: &[Registry],
+    docker_config: Option<&Path>,
+    home: Option<&Path>,
+    out: &mut impl Write,
+) -> Result<ConfigUpdate, Error> {
+    let path = docker_config_path(docker_config, home)?;
+    let update = configure(registries, &path)?;
+    let names: Vec<&str> = registries.iter().map(|r| r.name.as_str()).collect();
+    let file = path.display();
+    let mut report = match update.content {
+        Some(_) => format!(
+            "{file}: credHelpers for {} now use docker-credential-{HELPER_NAME}\n",
+            names.join(", ")
+        ),
+        None => format!("{file}: already configured for {}\n", names.join(", ")),
+    };
+    for name in &update.replaced {
+        report.push_str(&format!(
+            "note: {name} used another credential helper before\n"
+        ));
+    }
+    for name in &update.stored_logins {
+        report.push_str(&format!(
+            "warning: {file} also holds a stored login for {name} (from docker login); remove it with: docker logout {name}\n"
+        ));
+    }
+    write_out(out, report.as_bytes())?;
+    Ok(update)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,36 +121,13 @@ fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics
 fn configure_docker(registries: &[docker::Registry]) -> Result<(), docker::Error> {
     let docker_config = std::env::var_os("DOCKER_CONFIG").map(std::path::PathBuf::from);
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let path = docker::docker_config_path(docker_config.as_deref(), home.as_deref())?;
-    let update = docker::configure(registries, &path)?;
-    let mut out = io::stdout().lock();
-    let names: Vec<&str> = registries.iter().map(|r| r.name.as_str()).collect();
-    let _ = match update.content {
-        Some(_) => writeln!(
-            out,
-            "{}: credHelpers for {} now use docker-credential-{}",
-            path.display(),
-            names.join(", "),
-            docker::HELPER_NAME
-        ),
-        None => writeln!(
-            out,
-            "{}: already configured for {}",
-            path.display(),
-            names.join(", ")
-        ),
-    };
-    for name in &update.replaced {
-        let _ = writeln!(out, "note: {name} used another credential helper before");
-    }
-    for name in &update.stored_logins {
-        let _ = writeln!(
-            out,
-            "warning: {} also holds a stored login for {name} (from docker login); remove it with: docker logout {name}",
-            path.display()
-        );
-    }
-    Ok(())
+    docker::configure_and_report(
+        registries,
+        docker_config.as_deref(),
+        home.as_deref(),
+        &mut io::stdout().lock(),
+    )
+    .map(|_| ())
 }
 
 /// `--help` and `--version` go to stdout; a usage error becomes one prefixed line on stderr
