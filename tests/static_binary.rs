@@ -61,22 +61,21 @@ fn prerequisites(needs_root: bool) -> Option<PathBuf> {
 }
 
 /// A source file changed after `binary` was built, if any: testing a stale build proves nothing.
+/// Only `src/` counts: cargo rebuilds (and so re-dates the binary) whenever one of those is
+/// newer, while a touched but unchanged Cargo.toml leaves the binary as it is.
 fn newer_source(binary: &Path) -> Option<PathBuf> {
     let built = std::fs::metadata(binary).and_then(|m| m.modified()).ok()?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
-    files.extend(
-        std::fs::read_dir(root.join("src"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path()),
-    );
-    files.into_iter().find(|f| {
-        std::fs::metadata(f)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t > built)
-    })
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    std::fs::read_dir(src)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|f| {
+            std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t > built)
+        })
 }
 
 fn is_root() -> bool {
