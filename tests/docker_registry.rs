@@ -427,3 +427,28 @@ fn a_second_registry_never_receives_the_token_even_when_routed_to_the_helper() {
     assert!(push.success(), "{push}");
     assert_token_in_no_file(&[client.root.path()], &token);
 }
+
+#[test]
+fn skopeo_authenticates_to_the_dependency_proxy_named_by_ci_dependency_proxy_server() {
+    if !prerequisites() {
+        return;
+    }
+    let ca = TestCa::new();
+    let token = unique_token("dependency-proxy");
+    let registry = Registry::start(&ca, &token);
+    let name = registry.name();
+    // Only CI_DEPENDENCY_PROXY_SERVER names it (GitLab writes it as host:port).
+    let client = Client::new(
+        &ca,
+        std::slice::from_ref(&name),
+        &[
+            ("CI_DEPENDENCY_PROXY_SERVER", &name),
+            ("CI_JOB_TOKEN", &token),
+        ],
+    );
+    let push = client.push(&name);
+    assert!(push.success(), "{push}\nregistry log:\n{}", registry.log());
+    let inspect = client.inspect(&name);
+    assert!(inspect.success(), "{inspect}");
+    assert!(registry.authorized_requests() > 0, "{}", registry.log());
+}
