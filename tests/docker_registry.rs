@@ -232,10 +232,11 @@ fn oci_layout(dir: &Path, tag: &str) {
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
 }
 
-/// skopeo's isolated world: HOME, an auth file with only `credHelpers`, a `ca.crt` cert dir,
-/// `docker-credential-gitlab-ci` on PATH, and an OCI layout to push.
+/// skopeo's isolated world: HOME, an auth file with only `credHelpers`, the CA's `ca.crt`
+/// cert dir, `docker-credential-gitlab-ci` on PATH, and an OCI layout to push.
 struct Client {
     root: tempfile::TempDir,
+    certs: PathBuf,
     env: Vec<(String, String)>,
 }
 
@@ -247,12 +248,10 @@ impl Client {
             .unwrap();
         let bin = root.path().join("bin");
         let home = root.path().join("home");
-        let certs = root.path().join("certs");
-        for dir in [&bin, &home, &certs] {
+        for dir in [&bin, &home] {
             std::fs::create_dir_all(dir).unwrap();
         }
         std::os::unix::fs::symlink(HELPER_BIN, bin.join("docker-credential-gitlab-ci")).unwrap();
-        std::fs::copy(ca.ca_cert_path(), certs.join("ca.crt")).unwrap();
         let helpers: serde_json::Map<String, serde_json::Value> = cred_helpers
             .iter()
             .map(|name| (name.clone(), "gitlab-ci".into()))
@@ -272,7 +271,11 @@ impl Client {
             ("HOME".to_string(), home.display().to_string()),
         ];
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        Client { root, env: vars }
+        Client {
+            root,
+            certs: ca.cert_dir().to_path_buf(),
+            env: vars,
+        }
     }
 
     fn skopeo(&self, args: &[&str]) -> RunOutput {
@@ -286,7 +289,7 @@ impl Client {
 
     fn push(&self, registry: &str) -> RunOutput {
         let auth = self.root.path().join("auth.json");
-        let certs = self.root.path().join("certs");
+        let certs = &self.certs;
         self.skopeo(&[
             "copy",
             "--authfile",
@@ -300,7 +303,7 @@ impl Client {
 
     fn inspect(&self, registry: &str) -> RunOutput {
         let auth = self.root.path().join("auth.json");
-        let certs = self.root.path().join("certs");
+        let certs = &self.certs;
         self.skopeo(&[
             "inspect",
             "--authfile",
