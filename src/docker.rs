@@ -515,6 +515,10 @@ pub fn configure(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, E
     if registries.is_empty() {
         return Err(Error::NoRegistry);
     }
+    // A config.json that is a symlink (dotfile managers) is updated where it points, as Docker
+    // does, rather than replaced by a regular file.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let file = path.display().to_string();
     let existing = match std::fs::read(path) {
         Ok(bytes) => Some(bytes),

@@ -499,3 +499,27 @@ fn configure_without_any_registry_is_an_error() {
     assert_error(&out, "no registry is known");
     assert!(!dir.path().join("config.json").exists());
 }
+
+#[test]
+fn configure_updates_a_symlinked_config_where_it_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("dotfiles-config.json");
+    std::fs::write(&real, r#"{"psFormat":"table"}"#).unwrap();
+    let docker = dir.path().join("docker");
+    std::fs::create_dir(&docker).unwrap();
+    std::os::unix::fs::symlink(&real, docker.join("config.json")).unwrap();
+    let out = Docker::new(&["configure"])
+        .env("DOCKER_CONFIG", docker.to_str().unwrap())
+        .run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(std::fs::symlink_metadata(docker.join("config.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"psFormat": "table", "credHelpers": {"registry.example.com": "gitlab-ci"}})
+    );
+}
