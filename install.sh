@@ -4,7 +4,13 @@
 #   ./install.sh                 build a release binary, install it, register it with git
 #   ./install.sh --prefix DIR    install into DIR/bin (default /usr/local as root, else ~/.local)
 #   ./install.sh --no-configure  install only; do not touch git configuration
-#   ./install.sh --uninstall     remove the registration and the binary
+#   ./install.sh --static        install the static musl build (runs in any image); this is the
+#                                default when the x86_64-unknown-linux-musl target is installed
+#   ./install.sh --no-static     install the ordinary (glibc) build even then
+#   ./install.sh --uninstall     remove the registration, the binary and the docker link
+#
+# Next to the binary, a docker-credential-gitlab-ci link selects Docker's credential-helper
+# protocol (see docs/docker.md).
 #
 # Registration: the helper is added by absolute path as the *last* credential.helper — in the
 # system git config as root (for every git on this machine and for libgit2, which reads
@@ -18,8 +24,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
 configure=yes
 action=install
+static=auto
+musl=x86_64-unknown-linux-musl
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { print; next } { exit }' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -27,6 +35,8 @@ while [ $# -gt 0 ]; do
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
         --prefix=*) prefix=${1#--prefix=} ;;
         --no-configure) configure=no ;;
+        --static) static=yes ;;
+        --no-static) static=no ;;
         --uninstall) action=uninstall ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
@@ -36,6 +46,7 @@ done
 
 bindir="$prefix/bin"
 target="$bindir/$name"
+docker_link="$bindir/docker-credential-gitlab-ci"
 
 # The git config files to register in: the system files of every git found (a git built under
 # /usr/local reads /usr/local/etc/gitconfig, Debian's git and libgit2 read /etc/gitconfig), or the
@@ -73,16 +84,43 @@ register() {
 
 if [ "$action" = uninstall ]; then
     unregister
+    # The docker link only when it is ours (points at the helper).
+    if [ -L "$docker_link" ] && [ "$(readlink "$docker_link")" = "$name" ]; then
+        rm -f "$docker_link"
+    fi
     rm -f "$target"
-    echo "removed $target and its registration"
+    echo "removed $target, its docker link and its registration"
     exit 0
 fi
 
 command -v cargo >/dev/null 2>&1 || die "cargo is needed to build; install Rust from your distribution or rustup"
-(cd "$here" && cargo build --release --locked --quiet)
+target_dir=${CARGO_TARGET_DIR:-$here/target}
+case "$target_dir" in /*) ;; *) target_dir="$here/$target_dir" ;; esac
+if [ "$static" = auto ]; then
+    if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+        static=yes
+    else
+        static=no
+    fi
+fi
+if [ "$static" = yes ]; then
+    (cd "$here" && cargo build --release --locked --quiet --target "$musl") \
+        || die "the static build failed; install the target with: rustup target add $musl (or use --no-static)"
+    built="$target_dir/$musl/release/$name"
+else
+    (cd "$here" && cargo build --release --locked --quiet)
+    built="$target_dir/release/$name"
+fi
 mkdir -p "$bindir"
-install -m 0755 "$here/target/release/$name" "$target"
-echo "installed $target ($("$target" --version))"
+install -m 0755 "$built" "$target"
+echo "installed $target ($("$target" --version)$([ "$static" = yes ] && echo ", static"))"
+# A relative link, so the pair can be copied into an image together.
+if [ -e "$docker_link" ] && ! [ -L "$docker_link" ]; then
+    echo "note: $docker_link exists and is not a link; left alone"
+else
+    ln -sfn "$name" "$docker_link"
+    echo "linked $docker_link -> $name (Docker's credential-helper protocol)"
+fi
 
 if [ "$configure" = yes ]; then
     command -v git >/dev/null 2>&1 || die "git is not installed; rerun with --no-configure or install git"

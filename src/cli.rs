@@ -101,7 +101,98 @@ pub enum Operation {
     Store,
     /// Accept a credential git wants erased; nothing was stored.
     Erase,
+    /// Docker's credential-helper protocol for the job's container registries (also what runs
+    /// when this binary is invoked as docker-credential-gitlab-ci).
+    Docker(DockerArgs),
     /// Any other operation is ignored, as git asks of helpers.
     #[command(external_subcommand)]
     Other(Vec<OsString>),
+}
+
+const DOCKER_ABOUT: &str = "Docker's credential-helper protocol: gives the job token to the job's container registries, and to nothing else.";
+
+const DOCKER_AFTER_HELP: &str = "\
+Registries: CI_REGISTRY, CI_DEPENDENCY_PROXY_SERVER and each --registry (host[:port], https only).
+`get` reads a registry address on standard input and prints
+{\"ServerURL\":...,\"Username\":\"gitlab-ci-token\",\"Secret\":...} for a configured registry, or
+`credentials not found in native keychain` with exit status 1 for any other. Nothing is ever
+stored.
+
+Use it instead of `docker login` (which writes the token into ~/.docker/config.json):
+  ln -s git-credential-gitlab-ci /usr/local/bin/docker-credential-gitlab-ci   (install.sh does)
+  git-credential-gitlab-ci docker configure   (adds credHelpers entries to $DOCKER_CONFIG/config.json)";
+
+/// `git-credential-gitlab-ci docker [--registry HOST[:PORT]]... <operation>`.
+#[derive(Debug, Args)]
+#[command(about = DOCKER_ABOUT, after_help = DOCKER_AFTER_HELP, arg_required_else_help = true)]
+pub struct DockerArgs {
+    /// A registry to answer for besides CI_REGISTRY and CI_DEPENDENCY_PROXY_SERVER, as
+    /// host[:port] (https only). Repeatable.
+    #[arg(long = "registry", value_name = "HOST[:PORT]", global = true)]
+    pub registries: Vec<String>,
+
+    #[command(subcommand)]
+    pub operation: DockerOperation,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DockerOperation {
+    /// Print the credential for the registry named on standard input.
+    Get,
+    /// Accept a credential Docker wants stored, and store nothing.
+    Store,
+    /// Accept a credential Docker wants erased; nothing was stored.
+    Erase,
+    /// Print the registries answered for, each with the user name (never the token).
+    List,
+    /// Add credHelpers entries for the registries to $DOCKER_CONFIG/config.json
+    /// (default ~/.docker/config.json), keeping everything else in it.
+    Configure,
+    #[command(external_subcommand)]
+    Other(Vec<OsString>),
+}
+
+/// The command line when the binary runs as `docker-credential-gitlab-ci <operation>`, the way
+/// Docker, skopeo and podman run credential helpers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker-credential-gitlab-ci",
+    version,
+    about = DOCKER_ABOUT,
+    after_help = DOCKER_AFTER_HELP,
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct DockerCli {
+    /// The environment variable that holds the token.
+    #[arg(long, value_name = "VAR", default_value = DEFAULT_TOKEN_ENV, global = true)]
+    pub token_env: String,
+
+    /// Read the token from this file instead (e.g. a BuildKit secret); one trailing newline is
+    /// stripped.
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "token_env")]
+    pub token_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub docker: DockerArgs,
+}
+
+impl DockerCli {
+    pub fn token_source(&self) -> TokenSource {
+        match &self.token_file {
+            Some(path) => TokenSource::File(path.clone()),
+            None => TokenSource::Env(self.token_env.clone()),
+        }
+    }
+}
+
+/// The name that selects the docker mode when the binary is invoked under it.
+pub const DOCKER_BINARY_NAME: &str = "docker-credential-gitlab-ci";
+
+/// Is `argv0` (the program name the binary was run as) the docker credential helper's?
+pub fn is_docker_name(argv0: &std::ffi::OsStr) -> bool {
+    std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|name| name == DOCKER_BINARY_NAME)
 }

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod docker;
 pub mod helper;
 pub mod policy;
 pub mod protocol;

@@ -5,13 +5,26 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use git_credential_gitlab_ci::cli::{Cli, Operation};
+use git_credential_gitlab_ci::cli::{
+    is_docker_name, Cli, DockerArgs, DockerCli, DockerOperation, Operation, DEFAULT_USERNAME,
+};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
-use git_credential_gitlab_ci::helper;
 use git_credential_gitlab_ci::server::ServerEnv;
-use git_credential_gitlab_ci::token::DEFAULT_TOKEN_ENV;
+use git_credential_gitlab_ci::token::{TokenSource, DEFAULT_TOKEN_ENV};
+use git_credential_gitlab_ci::{docker, helper};
 
 fn main() -> ExitCode {
+    if std::env::args_os()
+        .next()
+        .is_some_and(|argv0| is_docker_name(&argv0))
+    {
+        let cli = match DockerCli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => return usage(e),
+        };
+        let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.token_env]);
+        return run_docker(&cli.docker, &cli.token_source(), &diagnostics);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage(e),
@@ -42,8 +55,79 @@ fn main() -> ExitCode {
             helper::store_or_erase("erase", io::stdin().lock(), &diagnostics);
             ExitCode::SUCCESS
         }
+        Operation::Docker(args) => {
+            // The docker mode answers for registries, always as gitlab-ci-token.
+            if !cli.helper.servers.is_empty() || cli.helper.username != DEFAULT_USERNAME {
+                diagnostics.error(
+                    &"--server and --username do not apply to the docker mode; use --registry",
+                );
+                return ExitCode::from(2);
+            }
+            run_docker(&args, &cli.helper.token_source(), &diagnostics)
+        }
         Operation::Other(_) => ExitCode::SUCCESS,
     }
+}
+
+/// The docker credential-helper mode. A failure is one line on stderr and the same line on
+/// stdout, where Docker's clients read a helper's error text; the token is in neither.
+fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics) -> ExitCode {
+    let fail = |error: &docker::Error| {
+        let line = diagnostics.line(error);
+        let _ = io::stdout().lock().write_all(line.as_bytes());
+        diagnostics.error(error);
+        ExitCode::FAILURE
+    };
+    let operation = &args.operation;
+    if let DockerOperation::Store | DockerOperation::Erase = operation {
+        let name = if let DockerOperation::Store = operation {
+            "store"
+        } else {
+            "erase"
+        };
+        docker::store_or_erase(name, io::stdin().lock(), diagnostics);
+        return ExitCode::SUCCESS;
+    }
+    if let DockerOperation::Other(_) = operation {
+        return fail(&docker::Error::UnknownOperation);
+    }
+    let registries = match docker::configured_registries(
+        &docker::RegistryEnv::from_process_env(),
+        &args.registries,
+    ) {
+        Ok(registries) => registries,
+        Err(e) => return fail(&e.into()),
+    };
+    let result = match operation {
+        DockerOperation::Get => docker::get(
+            &registries,
+            source,
+            io::stdin().lock(),
+            &mut io::stdout().lock(),
+            diagnostics,
+        )
+        .map(|outcome| outcome == docker::GetOutcome::Answered),
+        DockerOperation::List => docker::list(&registries, &mut io::stdout().lock()).map(|()| true),
+        _ => configure_docker(&registries).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => fail(&e),
+    }
+}
+
+/// `docker configure`: adds the credHelpers entries and says what it did on stdout.
+fn configure_docker(registries: &[docker::Registry]) -> Result<(), docker::Error> {
+    let docker_config = std::env::var_os("DOCKER_CONFIG").map(std::path::PathBuf::from);
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    docker::configure_and_report(
+        registries,
+        docker_config.as_deref(),
+        home.as_deref(),
+        &mut io::stdout().lock(),
+    )
+    .map(|_| ())
 }
 
 /// `--help` and `--version` go to stdout; a usage error becomes one prefixed line on stderr
