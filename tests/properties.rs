@@ -16,6 +16,9 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use git_credential_gitlab_ci::docker::{
+    decide_registry, Registry, RegistryDecision, RegistryOrigin,
+};
 use git_credential_gitlab_ci::policy::{decide, host_matches, Decision};
 use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
 use git_credential_gitlab_ci::server::{Origin, Server};
@@ -858,5 +861,133 @@ proptest! {
         }
         let out = run.output();
         common::assert_stderr_rules(&out.stderr, Some(&token));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docker registry strings (`git-credential-gitlab-ci docker get`).
+
+/// Configured registries and, for each, the exact `host[:port]` forms (lower-case) it answers.
+const REGISTRIES_AND_FORMS: &[(&str, &[&str])] = &[
+    (
+        "registry.gitlab.example.com",
+        &[
+            "registry.gitlab.example.com",
+            "registry.gitlab.example.com:443",
+        ],
+    ),
+    ("registry.example.com:5050", &["registry.example.com:5050"]),
+    ("[::1]:5000", &["[::1]:5000"]),
+];
+
+const EXACT_REGISTRIES: &[&str] = &[
+    "registry.gitlab.example.com",
+    "registry.gitlab.example.com:443",
+    "Registry.GitLab.Example.COM",
+    "registry.example.com:5050",
+    "[::1]:5000",
+];
+
+#[rustfmt::skip]
+const REGISTRY_SCHEMES: &[&str] = &[
+    "", "", "", "", "https://", "https://", "http://", "HTTPS://", "Https://", "ssh://",
+    "https:/", "//", "https://gitlab-ci-token@", "https:// ", "docker://",
+];
+
+#[rustfmt::skip]
+const REGISTRY_ENDS: &[&str] = &[
+    "", "", "", "", "\n", "\n", "\n\n", "\r\n", "\r", "/", "/v2/", " ", "\0", "\n ", "\t",
+];
+
+fn registries() -> Vec<Registry> {
+    REGISTRIES_AND_FORMS
+        .iter()
+        .map(|(name, _)| Registry::parse(name, RegistryOrigin::Option).unwrap())
+        .collect()
+}
+
+/// The oracle: one trailing LF dropped, an optional lower-case `https://`, then an exact form
+/// in any ASCII case; the index of the registry it names.
+fn expected_registry(input: &[u8]) -> Option<usize> {
+    let given = input.strip_suffix(b"\n").unwrap_or(input);
+    let address = given.strip_prefix(b"https://").unwrap_or(given);
+    let address = address.to_ascii_lowercase();
+    REGISTRIES_AND_FORMS
+        .iter()
+        .position(|(_, forms)| forms.iter().any(|f| f.as_bytes() == address))
+}
+
+/// A registry string near the configured ones: a scheme or none, an exact form unchanged (1 in
+/// 4) or with one mutation, then a line end or other trailing bytes.
+fn near_registry() -> impl Strategy<Value = Vec<u8>> {
+    let exact = prop::sample::select(EXACT_REGISTRIES);
+    (
+        prop::sample::select(REGISTRY_SCHEMES),
+        prop_oneof![
+            1 => exact.clone().prop_map(|r| r.as_bytes().to_vec()),
+            3 => (exact, mutation()).prop_map(|(r, m)| {
+                let mut host = r.as_bytes().to_vec();
+                apply(&mut host, &m);
+                host
+            }),
+        ],
+        prop::sample::select(REGISTRY_ENDS),
+    )
+        .prop_map(|(scheme, host, end)| [scheme.as_bytes(), &host, end.as_bytes()].concat())
+}
+
+proptest! {
+    #![proptest_config(config(10_000))]
+
+    #[test]
+    fn docker_get_answers_exactly_the_exact_forms(input in near_registry()) {
+        let registries = registries();
+        let expected = expected_registry(&input);
+        let shown = String::from_utf8_lossy(&input);
+        match decide_registry(&input, &registries) {
+            RegistryDecision::Answer { registry, server_url } => {
+                let i = expected;
+                prop_assert!(i.is_some(), "answered {:?}", shown);
+                prop_assert_eq!(registry, &registries[i.unwrap()]);
+                let given = input.strip_suffix(b"\n").unwrap_or(&input);
+                prop_assert_eq!(server_url.as_bytes(), given);
+            }
+            RegistryDecision::NotFound(why) => {
+                prop_assert!(expected.is_none(), "not found ({}): {:?}", why, shown);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(6))]
+
+    /// The docker mode prints its errors on stdout too, so both streams are checked: the token
+    /// appears only inside a JSON answer for a configured registry.
+    #[test]
+    fn docker_runs_never_leak_the_token(
+        token in token(),
+        input in near_registry(),
+        operation in prop::sample::select(&["get", "get", "get", "store", "erase", "list", "frob"][..]),
+        debug in any::<bool>(),
+    ) {
+        let mut run = common::Run::new(&["docker", operation])
+            .stdin(&input)
+            .env("CI_REGISTRY", "registry.gitlab.example.com")
+            .env("CI_JOB_TOKEN", &token);
+        if debug {
+            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
+        }
+        let out = run.output();
+        common::assert_stderr_rules(&out.stderr, Some(&token));
+        let stdout = out.stdout_text();
+        let answered = operation == "get" && expected_registry(&input) == Some(0);
+        if answered {
+            let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            prop_assert_eq!(&json["Secret"], &serde_json::Value::from(token.as_str()));
+            prop_assert_eq!(out.code, Some(0));
+        } else {
+            prop_assert!(!stdout.contains(&token), "token on stdout: {:?}", stdout);
+        }
     }
 }
