@@ -26,20 +26,26 @@ fuzz_target!(|data: &[u8]| {
     }
     let protocol = request.protocol.as_deref().unwrap_or_default();
     let host = request.host.as_deref().unwrap_or_default();
-    let user_ok = request.username.as_deref().is_none_or(|u| u == USERNAME.as_bytes());
+    let user_ok = request
+        .username
+        .as_deref()
+        .is_none_or(|u| u == USERNAME.as_bytes());
     let should_answer = exact(protocol, host) && user_ok && !request.has_password;
 
     match decide(&request, servers, USERNAME) {
         Decision::Answer(server) => {
-            assert!(should_answer, "answered a request the oracle refuses: {request:?}");
+            assert!(
+                should_answer,
+                "answered a request the oracle refuses: {request:?}"
+            );
             let lines = lines(data);
             let url = lines.iter().find_map(|l| l.strip_prefix(b"url="));
             match url {
                 // The raw `host=` line itself names an exact form.
                 None => assert!(
-                    lines.iter().any(|l| l
-                        .strip_prefix(b"host=")
-                        .is_some_and(|h| exact(protocol, h))),
+                    lines
+                        .iter()
+                        .any(|l| l.strip_prefix(b"host=").is_some_and(|h| exact(protocol, h))),
                     "answered, but no raw host line is exact"
                 ),
                 // A WHATWG reader of the same URL connects to the server we answered for.
@@ -54,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Decision::Decline(why) => {
-            assert!(!should_answer, "declined ({why}) an exact request: {request:?}");
+            assert!(
+                !should_answer,
+                "declined ({why}) an exact request: {request:?}"
+            );
         }
     }
 });
