@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use git_credential_gitlab_ci::protocol::{parse_request, ProtocolError, MAX_REQUEST_BYTES};
 
 /// Peak RSS allowed for any run, in KiB. Measured (debug build, see docs/security.md): about
-/// 3.9 MiB for a normal request and for every input refused at a bound (10 MiB lines, 10^6
-/// lines), about 17 MiB for the worst accepted request (1 MiB of distinct keys, each kept in
-/// the duplicate-key set).
+/// 4.2 MiB for a normal request and for every input refused at a bound (10 MiB lines, 10^6
+/// lines), 6.2 MiB for a docker store of 10 MiB (1 MiB read and dropped), and about 17 MiB for
+/// the worst accepted request (1 MiB of distinct keys, each kept in the duplicate-key set).
 const MAX_RSS_KIB: i64 = 32 * 1024;
 
 /// Wall time allowed for any run (a debug build, on a loaded two-core machine).
@@ -84,9 +84,10 @@ fn probe_child() {
     let file = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
     let operation = std::fs::read_to_string(dir.join("operation")).unwrap();
     let child = Command::new(common::helper())
-        .arg(operation)
+        .args(operation.split(' '))
         .env_clear()
         .env("CI_SERVER_URL", "https://gitlab.example.com")
+        .env("CI_REGISTRY", "registry.gitlab.example.com")
         .env("CI_JOB_TOKEN", TOKEN)
         .stdin(std::fs::File::open(dir.join("input")).unwrap())
         .stdout(file("stdout"))
@@ -236,4 +237,29 @@ fn the_library_parser_stops_at_the_bounds() {
     );
     let many = b"capability[]=authtype\n".repeat(1_000_000);
     assert_eq!(parse_request(&many), Err(ProtocolError::TooLong));
+}
+
+#[test]
+fn docker_get_reads_a_bounded_amount() {
+    let mut input = b"registry.gitlab.example.com\n".to_vec();
+    input.resize(TEN_MIB, b'a');
+    let m = measure("docker get", &input);
+    assert_eq!(
+        (m.code, m.stdout.as_slice()),
+        (Some(1), &b"credentials not found in native keychain\n"[..]),
+        "stderr: {}",
+        m.stderr
+    );
+    common::assert_stderr_rules(m.stderr.as_bytes(), Some(TOKEN));
+    assert_bounded(&m);
+}
+
+#[test]
+fn docker_store_and_erase_read_a_bounded_amount() {
+    for operation in ["docker store", "docker erase"] {
+        let m = measure(operation, &vec![b'{'; TEN_MIB]);
+        assert_eq!((m.code, m.stdout.as_slice()), (Some(0), &b""[..]));
+        assert_eq!(m.stderr, "");
+        assert_bounded(&m);
+    }
 }
