@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use git_credential_gitlab_ci::cli::{Cli, Operation};
+use git_credential_gitlab_ci::cli::{Cli, ConfigureArgs, Operation};
+use git_credential_gitlab_ci::configure::{self, Action};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
+use git_credential_gitlab_ci::doctor;
 use git_credential_gitlab_ci::helper;
 use git_credential_gitlab_ci::server::ServerEnv;
 use git_credential_gitlab_ci::token::DEFAULT_TOKEN_ENV;
@@ -17,7 +19,7 @@ fn main() -> ExitCode {
         Err(e) => return usage(e),
     };
     let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.helper.token_env]);
-    match cli.operation {
+    match &cli.operation {
         Operation::Get => {
             let result = helper::get(
                 &cli.helper,
@@ -39,10 +41,57 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Operation::Erase => {
-            helper::store_or_erase("erase", io::stdin().lock(), &diagnostics);
+            helper::erase(
+                &cli.helper,
+                &ServerEnv::from_process_env(),
+                io::stdin().lock(),
+                &diagnostics,
+            );
             ExitCode::SUCCESS
         }
+        Operation::Configure(args) => configure(Action::Configure, args, &cli, &diagnostics),
+        Operation::Unconfigure(args) => configure(Action::Unconfigure, args, &cli, &diagnostics),
+        Operation::Doctor(args) => {
+            let secrets: Vec<String> = [DEFAULT_TOKEN_ENV, cli.helper.token_env.as_str()]
+                .iter()
+                .filter_map(|name| std::env::var(name).ok())
+                .collect();
+            let healthy = doctor::run(
+                args,
+                &cli.helper,
+                &ServerEnv::from_process_env(),
+                &secrets,
+                &mut io::stdout().lock(),
+            );
+            match healthy {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            }
+        }
         Operation::Other(_) => ExitCode::SUCCESS,
+    }
+}
+
+fn configure(
+    action: Action,
+    args: &ConfigureArgs,
+    cli: &Cli,
+    diagnostics: &Diagnostics,
+) -> ExitCode {
+    let result = configure::run(
+        action,
+        args,
+        &cli.helper,
+        &ServerEnv::from_process_env(),
+        diagnostics,
+        &mut io::stdout().lock(),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            diagnostics.error(&e);
+            ExitCode::FAILURE
+        }
     }
 }
 
