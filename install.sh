@@ -5,11 +5,13 @@
 #   ./install.sh --prefix DIR    install into DIR/bin (default /usr/local as root, else ~/.local)
 #   ./install.sh --no-configure  install only; do not touch git configuration
 #   ./install.sh --uninstall     remove the registration and the binary
+#   ./install.sh --global        register in $HOME/.gitconfig even as root (--system: the reverse)
 #
-# Registration: the helper is added by absolute path as the *last* credential.helper — in the
-# system git config as root (for every git on this machine and for libgit2, which reads
-# /etc/gitconfig), otherwise in $HOME/.gitconfig (the one global file that libgit2, and so cargo,
-# also reads). Running it twice leaves one entry.
+# Registration runs `git-credential-gitlab-ci configure`: the helper by absolute path as the
+# *last* credential.helper, plus an empty per-server reset before it when CI_SERVER_URL is known —
+# in the system git config as root (every git on this machine, and /etc/gitconfig for libgit2),
+# otherwise in $HOME/.gitconfig (the global file libgit2, and so cargo, also reads). Running it
+# twice leaves one entry; --uninstall runs `unconfigure`.
 set -eu
 
 name=git-credential-gitlab-ci
@@ -18,8 +20,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
 configure=yes
 action=install
+if [ "$(id -u)" = 0 ]; then scope=--system; else scope=--global; fi
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
         --prefix=*) prefix=${1#--prefix=} ;;
         --no-configure) configure=no ;;
         --uninstall) action=uninstall ;;
+        --global|--system) scope=$1 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -37,38 +41,28 @@ done
 bindir="$prefix/bin"
 target="$bindir/$name"
 
-# The git config files to register in: the system files of every git found (a git built under
-# /usr/local reads /usr/local/etc/gitconfig, Debian's git and libgit2 read /etc/gitconfig), or the
-# user's ~/.gitconfig.
-config_files() {
-    if [ "$(id -u)" = 0 ]; then
-        for git in $(command -v git) /usr/bin/git /usr/local/bin/git; do
-            [ -x "$git" ] || continue
-            "$git" var GIT_CONFIG_SYSTEM 2>/dev/null || echo /etc/gitconfig
-        done | sort -u
-    else
-        echo "$HOME/.gitconfig"
-    fi
-}
+# Registration is the helper's own `configure` (see `git-credential-gitlab-ci configure --help`):
+# as root the system files of every git found and /etc/gitconfig (libgit2), else $HOME/.gitconfig
+# (and the GIT_CONFIG_GLOBAL file when set). It removes an earlier registration first, so running
+# this twice leaves one entry.
 
-# Exact-match pattern for git config's value regex.
+# Exact-match pattern for git config's value regex (only for uninstalling without the binary).
 value_pattern() { printf '^%s$' "$(printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g')"; }
 
 unregister() {
-    for file in $(config_files); do
-        [ -f "$file" ] || continue
-        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
-    done
+    if [ -x "$target" ]; then
+        "$target" unconfigure "$scope"
+    elif command -v git >/dev/null 2>&1; then
+        # The binary is gone already: remove its plain registration by hand.
+        for file in /etc/gitconfig /usr/local/etc/gitconfig "$HOME/.gitconfig"; do
+            [ -w "$file" ] || continue
+            git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
+        done
+    fi
 }
 
 register() {
-    for file in $(config_files); do
-        mkdir -p "$(dirname "$file")"
-        # Remove and re-add, so the entry is the last one: libgit2 uses only the last value.
-        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
-        git config --file "$file" --add credential.helper "$target"
-        echo "registered $target as the last credential.helper in $file"
-    done
+    "$target" configure "$scope"
 }
 
 if [ "$action" = uninstall ]; then
@@ -81,7 +75,7 @@ fi
 command -v cargo >/dev/null 2>&1 || die "cargo is needed to build; install Rust from your distribution or rustup"
 (cd "$here" && cargo build --release --locked --quiet)
 mkdir -p "$bindir"
-install -m 0755 "$here/target/release/$name" "$target"
+install -m 0755 "${CARGO_TARGET_DIR:-$here/target}/release/$name" "$target"
 echo "installed $target ($("$target" --version))"
 
 if [ "$configure" = yes ]; then
