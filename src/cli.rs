@@ -181,9 +181,10 @@ Examples:
   git-credential-gitlab-ci unconfigure --global";
 
 const UNCONFIGURE_ABOUT: &str = "\
-Remove what configure added from the same target files: every credential.helper value that runs
-this helper (by any path), the empty reset next to it in each credential.<server> section, and
-the url.<server>/.insteadOf rewrites for the servers known from the environment and --server.
+Remove exactly what configure added from the same target files: every credential.helper value
+that runs this helper (by any path), the empty reset next to it in each credential.<server>
+section, and the url.<server>/.insteadOf rewrites for the servers known from the environment and
+--server (pass the same --server options as to configure).
 Sections left empty are removed by git, so a file configure changed comes back as it was.";
 
 const DOCTOR_ABOUT: &str = "\
@@ -207,8 +208,8 @@ const DOCTOR_AFTER: &str = "\
 What a failed probe means:
   401, Authentication failed   the token was rejected: expired (the job ended) or not a job token
   403, 404, not found          the token is valid but the project is not in the target project's
-                               CI/CD job token allowlist (Settings > CI/CD > Job token
-                               permissions), or the project does not exist
+                               CI/CD job token allowlist, or the project does not exist; see
+                               Settings > CI/CD > Job token permissions in the target project
   SSL, certificate             TLS: the server's certificate is not trusted (GIT_SSL_CAINFO)
   could not resolve, connect   the network: name, port, proxy or firewall
 

@@ -395,3 +395,37 @@ fn configure_never_writes_the_token() {
     assert!(written.contains("credential"), "{written}");
     env.assert_token_not_on_disk(&[]);
 }
+
+#[test]
+fn configure_help_documents_targets_and_the_global_double_write() {
+    for (verb, needles) in [
+        (
+            "configure",
+            &[
+                "--system",
+                "--global",
+                "--file",
+                "--rewrite-ssh",
+                "--dry-run",
+                "--server",
+                "--token-file",
+                "GIT_CONFIG_GLOBAL",
+                "$HOME/.gitconfig",
+                "/etc/gitconfig",
+                "LAST credential.helper",
+                "CI_SERVER_SHELL_SSH_HOST",
+            ][..],
+        ),
+        (
+            "unconfigure",
+            &["--system", "--global", "--file", "exactly"][..],
+        ),
+    ] {
+        let out = common::Run::new(&[verb, "--help"]).output();
+        assert_eq!(out.code, Some(0));
+        let help = out.stdout_text();
+        for needle in needles {
+            assert!(help.contains(needle), "{verb} --help lacks {needle:?}");
+        }
+    }
+}

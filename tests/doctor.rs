@@ -254,3 +254,49 @@ fn doctor_without_any_server_says_the_helper_answers_nothing() {
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(out.stdout.contains("no GitLab server is known"), "{out}");
 }
+
+#[test]
+fn erase_hint_is_only_for_a_server_the_helper_answers() {
+    let erase = |input: &str| {
+        common::Run::new(&["erase"])
+            .stdin(input.as_bytes())
+            .env("CI_SERVER_URL", "https://gitlab.example.com")
+            .env("CI_JOB_TOKEN", "glcbt-64_erase_0123456789")
+            .expect(common::Outcome::Nothing)
+    };
+    let ours = erase("protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword=glcbt-64_erase_0123456789\n");
+    assert_eq!(ours.stderr_text().lines().count(), 1);
+    assert!(ours.stderr_text().contains("doctor"));
+    for other in [
+        "protocol=https\nhost=evil.example\nusername=gitlab-ci-token\npassword=x\n",
+        "protocol=http\nhost=gitlab.example.com\npassword=x\n",
+        "protocol=https\nhost=gitlab.example.com\nusername=alice\npassword=x\n",
+        "protocol=https\nhost=gitlab.example.com\nhost=gitlab.example.com\n",
+    ] {
+        assert!(erase(other).stderr.is_empty(), "{other}");
+    }
+}
+
+#[test]
+fn doctor_help_lists_every_check_and_the_probe_outcomes() {
+    let out = common::Run::new(&["doctor", "--help"]).output();
+    assert_eq!(out.code, Some(0));
+    let help = out.stdout_text();
+    for needle in [
+        "PROBE_URL",
+        "servers",
+        "token",
+        "store",
+        "libgit2",
+        "CARGO_HTTP_",
+        "HTTP_TIMEOUT",
+        "[http]",
+        ".gitmodules",
+        "401",
+        "404",
+        "Job token permissions",
+        "troubleshooting",
+    ] {
+        assert!(help.contains(needle), "doctor --help lacks {needle:?}");
+    }
+}
