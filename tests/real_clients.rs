@@ -185,16 +185,18 @@ fn git_2_39_ls_remote_clone_fetch_push() {
 }
 
 #[test]
-fn clone_recurse_submodules_with_absolute_https_url() {
+fn clone_recurse_submodules_absolute_and_relative_https_urls() {
     let Setup { server, env, .. } = setup("submodule");
     let sub = server.create_repo("group/sub", &[("sub.txt", b"from the submodule\n")]);
     server.create_repo("group/super", &[("README.md", b"superproject\n")]);
+    let relative = server.create_repo("group/relative", &[("rel.txt", b"relative URL\n")]);
     server.add_submodule(
         "group/super",
         "libs/sub",
         &server.repo_url("group/sub"),
         &sub,
     );
+    server.add_submodule("group/super", "libs/rel", "../relative.git", &relative);
 
     env.run(env.git([
         "clone",
@@ -207,11 +209,16 @@ fn clone_recurse_submodules_with_absolute_https_url() {
         fs::read(checkout.join("libs/sub/sub.txt")).unwrap(),
         b"from the submodule\n"
     );
+    assert_eq!(
+        fs::read(checkout.join("libs/rel/rel.txt")).unwrap(),
+        b"relative URL\n"
+    );
     assert_auth_log_ok(
         &server,
         &[
             ("POST", "/group/super.git/git-upload-pack"),
             ("POST", "/group/sub.git/git-upload-pack"),
+            ("POST", "/group/relative.git/git-upload-pack"),
         ],
     );
     env.assert_token_not_on_disk(&[]);

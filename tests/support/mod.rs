@@ -1,5 +1,25 @@
-//! Test infrastructure shared by the integration tests (`mod support;`): a throw-away CA,
-//! a GitLab-like HTTPS git server, and isolated client environments.
+//! Test infrastructure shared by integration tests (`mod support;` in a file under `tests/`):
+//!
+//! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
+//!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
+//!   server certificates (e.g. a Docker registry's) signed by the same CA;
+//! - [`git_server::GitServer`]: a GitLab-like HTTPS git server on `127.0.0.1` (real
+//!   `git http-backend`, HTTP Basic `gitlab-ci-token:<token>`, git-lfs batch API) that records
+//!   each request's auth outcome, and stops when dropped;
+//! - [`env::ClientEnv`]: an isolated job environment (own `HOME`, `CARGO_HOME`, CA settings,
+//!   no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with our helper registered by
+//!   absolute path, commands run under a time limit, and a token leak scan.
+//!
+//! ```ignore
+//! let ca = TestCa::new();
+//! let token = unique_token("example");
+//! let server = GitServer::start(&ca, &token);
+//! server.create_repo("group/project", &[("README.md", b"hello\n")]);
+//! let env = ClientEnv::new(&ca, &server.url(), &token);
+//! env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
+//! assert!(server.log().iter().any(|r| r.auth == AuthOutcome::Ok));
+//! env.assert_token_not_on_disk(&[]);
+//! ```
 #![allow(dead_code)]
 
 pub mod env;

@@ -34,6 +34,7 @@ struct CaInner {
     key: KeyPair,
     ca_cert_path: PathBuf,
     bundle_path: PathBuf,
+    cert_dir: PathBuf,
     issued: AtomicUsize,
 }
 
@@ -73,6 +74,9 @@ impl TestCa {
 
         let ca_cert_path = dir.path().join("ca.crt");
         fs::write(&ca_cert_path, cert.pem()).expect("write ca.crt");
+        let cert_dir = dir.path().join("cert-dir");
+        fs::create_dir(&cert_dir).expect("create cert-dir");
+        fs::write(cert_dir.join("ca.crt"), cert.pem()).expect("write cert-dir/ca.crt");
 
         let mut bundle = fs::read(SYSTEM_CA_BUNDLE).unwrap_or_default();
         if !bundle.is_empty() && !bundle.ends_with(b"\n") {
@@ -89,6 +93,7 @@ impl TestCa {
                 key,
                 ca_cert_path,
                 bundle_path,
+                cert_dir,
                 issued: AtomicUsize::new(0),
             }),
         }
@@ -107,6 +112,13 @@ impl TestCa {
     /// System CAs followed by the test CA (PEM), for `SSL_CERT_FILE`.
     pub fn bundle_path(&self) -> &Path {
         &self.inner.bundle_path
+    }
+
+    /// A directory holding only `ca.crt`, for `skopeo --cert-dir` / `--dest-cert-dir` and
+    /// Docker's `certs.d/<host:port>/` layout. ([`Self::dir`] is not suitable: containers/image
+    /// treats every `*.key` there as half of a client certificate.)
+    pub fn cert_dir(&self) -> &Path {
+        &self.inner.cert_dir
     }
 
     /// The directory holding this CA's files (and the leaf certificates it issued).
