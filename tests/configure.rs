@@ -137,29 +137,37 @@ fn configure_replaces_an_earlier_registration_with_other_options() {
 }
 
 #[test]
-fn unconfigure_restores_the_file_byte_for_byte() {
-    let (_ca, _server, env) = job_with_store_first("unconfigure");
-    let file = env.home().join("target.gitconfig");
-    let original = "# my settings\n[user]\n\tname = Someone\n[credential]\n\thelper = store\n\tuseHttpPath = false\n[url \"https://mirror.example/\"]\n\tinsteadOf = git@mirror.example:\n[core]\n\tautocrlf = input\n";
-    fs::write(&file, original).unwrap();
-    let path = file.to_str().unwrap();
-    let args = [
-        "--file",
-        path,
-        "--server",
-        "https://second.example:8443/gitlab",
-        "--token-file",
-        "/run/secrets/ci_job_token",
-    ];
-    let mut configure = vec!["configure", "--rewrite-ssh"];
-    configure.extend(args);
-    helper(&env, &configure);
-    assert_ne!(fs::read_to_string(&file).unwrap(), original);
-    let mut unconfigure = vec!["unconfigure"];
-    unconfigure.extend(args);
-    let out = helper(&env, &unconfigure);
-    assert!(out.stdout.contains("unconfigured"), "{out}");
-    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+fn unconfigure_restores_the_file_byte_for_byte_with_git_2_47_and_2_39() {
+    let (_ca, _server, mut env) = job_with_store_first("unconfigure");
+    let path_var = env.var("PATH").unwrap().to_string_lossy().into_owned();
+    let gits = ["/usr/local/bin", "/usr/bin"]
+        .into_iter()
+        .filter(|dir| Path::new(dir).join("git").exists());
+    for dir in gits {
+        // configure and unconfigure write through the first git on PATH.
+        env.set_var("PATH", format!("{dir}:{path_var}"));
+        let file = env.home().join("target.gitconfig");
+        let original = "# my settings\n[user]\n\tname = Someone\n[credential]\n\thelper = store\n\tuseHttpPath = false\n[url \"https://mirror.example/\"]\n\tinsteadOf = git@mirror.example:\n[core]\n\tautocrlf = input\n";
+        fs::write(&file, original).unwrap();
+        let path = file.to_str().unwrap();
+        let args = [
+            "--file",
+            path,
+            "--server",
+            "https://second.example:8443/gitlab",
+            "--token-file",
+            "/run/secrets/ci_job_token",
+        ];
+        let mut configure = vec!["configure", "--rewrite-ssh"];
+        configure.extend(args);
+        helper(&env, &configure);
+        assert_ne!(fs::read_to_string(&file).unwrap(), original, "{dir}");
+        let mut unconfigure = vec!["unconfigure"];
+        unconfigure.extend(args);
+        let out = helper(&env, &unconfigure);
+        assert!(out.stdout.contains("unconfigured"), "{out}");
+        assert_eq!(fs::read_to_string(&file).unwrap(), original, "{dir}");
+    }
 }
 
 #[test]
@@ -428,4 +436,23 @@ fn configure_help_documents_targets_and_the_global_double_write() {
             assert!(help.contains(needle), "{verb} --help lacks {needle:?}");
         }
     }
+}
+
+#[test]
+fn default_target_is_global_when_git_reads_no_system_file() {
+    // A dry run, so that a wrong choice could never touch the machine's system file.
+    let (_ca, _server, env) = job_with_store_first("default_target");
+    assert_eq!(
+        env.var("GIT_CONFIG_NOSYSTEM"),
+        Some(std::ffi::OsStr::new("1"))
+    );
+    let out = helper(&env, &["configure", "--dry-run"]);
+    let global = env.home().join(".gitconfig");
+    assert!(
+        out.stdout
+            .lines()
+            .all(|l| l.starts_with(&format!("git config --file {} ", global.display()))),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("/etc/gitconfig"), "{out}");
 }
