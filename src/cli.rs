@@ -193,7 +193,8 @@ Explain the setup, one check a line, on standard output (never the token, nor it
   servers    which servers the helper answers for, and where each came from
   token      whether the token is available and well-formed
   git        for each server, the helpers git runs, in order, from which file; whether a helper
-             other than this one would be given the token (store, cache, ...)
+             other than this one would be given the token (store, cache, ...); whether the
+             configured helper program still exists
   cargo      whether cargo's libgit2 finds this helper (the last credential.helper in a file it
              reads: $HOME/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig), and whether
              CARGO_HTTP_*, HTTP_TIMEOUT, a proxy or an [http] table in a cargo config makes cargo

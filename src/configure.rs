@@ -418,9 +418,9 @@ pub fn run(
         (Action::Configure, false) => Vec::new(),
         _ => rewrites,
     };
-    let exe = std::env::current_exe().map_err(|e| Error::CurrentExe(e.kind()))?;
-    let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let exe = program_path(&cwd)?;
+    let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
     let helper = helper_value(&exe, &helper_args(options, &cwd));
     let files = target_files(args)?;
     let git = Git::default();
@@ -543,6 +543,44 @@ pub fn helper_name(value: &str) -> String {
         name.insert(0, '!');
     }
     format!("'{name}'")
+}
+
+/// The absolute path to write: the path this program was started by (through a symbolic link
+/// such as /usr/local/bin/git-credential-gitlab-ci, or found on PATH) when it leads to this very
+/// executable, so that an upgrade behind the link keeps working; else the executable's own path.
+fn program_path(cwd: &Path) -> Result<PathBuf, Error> {
+    let exe = std::env::current_exe().map_err(|e| Error::CurrentExe(e.kind()))?;
+    let real = exe.canonicalize().unwrap_or_else(|_| exe.clone());
+    let argv0 = std::env::args_os().next().map(PathBuf::from);
+    let candidate = argv0.and_then(|arg0| {
+        if arg0.components().count() > 1 {
+            Some(cwd.join(arg0))
+        } else {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(&arg0))
+                .find(|p| p.is_file())
+        }
+    });
+    match candidate.map(|p| normalize(&p)) {
+        Some(path) if path.is_absolute() && path.canonicalize().ok() == Some(real) => Ok(path),
+        _ => Ok(exe),
+    }
+}
+
+/// Removes `.` components and resolves `..` lexically (the path is known to exist).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

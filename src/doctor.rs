@@ -267,6 +267,41 @@ pub fn check_git_chain(entries: &[Entry], server: &Server) -> Check {
     )
 }
 
+/// Our helper values whose program is an absolute path that `runnable` says cannot be run
+/// (moved or deleted binary: git then prints `credential-…: not found` and asks for a password).
+pub fn check_helper_programs(entries: &[Entry], runnable: impl Fn(&Path) -> bool) -> Vec<Check> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut checks = Vec::new();
+    for entry in entries {
+        let Some(value) = entry.value.as_deref().filter(|v| is_our_helper(v)) else {
+            continue;
+        };
+        if seen.contains(&value) {
+            continue;
+        }
+        seen.push(value);
+        let command = value.strip_prefix('!').unwrap_or(value);
+        let Some(program) = crate::gitconfig::shell_split(command)
+            .and_then(|w| w.into_iter().next())
+            .map(PathBuf::from)
+        else {
+            continue;
+        };
+        if program.is_absolute() && !runnable(&program) {
+            checks.push(Check::problem(
+                "git",
+                format!(
+                    "the helper configured in {} runs {}, which does not exist or is not executable",
+                    entry.place(),
+                    program.display()
+                ),
+                "git-credential-gitlab-ci configure again with the installed binary (it replaces the old entry)",
+            ));
+        }
+    }
+    checks
+}
+
 /// The files libgit2 reads, most important first: the repository's, `$HOME/.gitconfig`,
 /// `$XDG_CONFIG_HOME/git/config`, `/etc/gitconfig`.
 pub fn libgit2_files(home: Option<&Path>, xdg: Option<&Path>, repo: Option<&Path>) -> Vec<PathBuf> {
@@ -625,6 +660,10 @@ pub fn run(
     let source = token_source(options, &lines);
     checks.push(check_token(&source, token::load(&source).map(|_| ())));
 
+    checks.extend(check_helper_programs(&entries, |p| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }));
     for known in &servers {
         checks.push(check_git_chain(&entries, &known.server));
     }
@@ -853,6 +892,30 @@ mod tests {
         assert!(check_git_chain(&theirs, &s)
             .text
             .contains("not this helper"));
+    }
+
+    #[test]
+    fn helper_programs_that_cannot_run_are_problems() {
+        let entries = [
+            e(
+                "credential.helper",
+                "/gone/git-credential-gitlab-ci --server a",
+                "/h/.gitconfig",
+            ),
+            e(
+                "credential.helper",
+                "/ok/git-credential-gitlab-ci",
+                "/h/.gitconfig",
+            ),
+            e(
+                "credential.helper",
+                "/gone/git-credential-store",
+                "/h/.gitconfig",
+            ),
+        ];
+        let checks = check_helper_programs(&entries, |p| p.starts_with("/ok"));
+        assert_eq!(checks.len(), 1);
+        assert!(checks[0].text.contains("/gone/git-credential-gitlab-ci"));
     }
 
     #[test]

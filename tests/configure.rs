@@ -456,3 +456,20 @@ fn default_target_is_global_when_git_reads_no_system_file() {
     );
     assert!(!out.stdout.contains("/etc/gitconfig"), "{out}");
 }
+
+#[test]
+fn configure_run_through_a_symlink_writes_the_link_path() {
+    let (_ca, _server, env) = job_with_store_first("configure_symlink");
+    let bin = env.home().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let link = bin.join("git-credential-gitlab-ci");
+    std::os::unix::fs::symlink(HELPER_BIN, &link).unwrap();
+    let file = env.home().join("target.gitconfig");
+    let mut cmd = env.command(&link);
+    cmd.args(["configure", "--file", file.to_str().unwrap()]);
+    env.run(cmd);
+    assert_eq!(
+        git_config_get_all(&env, &file, "credential.helper"),
+        [link.to_str().unwrap()]
+    );
+}
