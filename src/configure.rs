@@ -222,6 +222,23 @@ pub fn plan(
         }
     }
     if action == Action::Configure {
+        // Entries the removals leave in place: a `credential.<url>` section that still holds
+        // one of them stays where it is in the file — possibly before a later
+        // `credential.helper = store` — so the reset goes into a fresh, equivalent section
+        // (`<url>/`, which git matches the same way) that git appends at the end.
+        let kept: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| {
+                !changes.iter().any(|c| {
+                    matches!(c, Change::Unset { key, value }
+                        if *key == e.key && Some(value.as_str()) == e.value.as_deref())
+                })
+            })
+            .collect();
+        let occupied = |url: &str| {
+            kept.iter()
+                .any(|e| matches!(e.parts(), ("credential", Some(u), _) if u == url))
+        };
         let mut add = |key: String, value: &str| {
             changes.push(Change::Add {
                 key,
@@ -230,7 +247,13 @@ pub fn plan(
         };
         add("credential.helper".into(), helper);
         for target in targets {
-            let key = format!("credential.{}.helper", target.server);
+            let plain = target.server.to_string();
+            let slashed = format!("{plain}/");
+            let url = match occupied(&plain) && !occupied(&slashed) {
+                true => slashed,
+                false => plain,
+            };
+            let key = format!("credential.{url}.helper");
             add(key.clone(), "");
             add(key, helper);
         }
@@ -708,6 +731,43 @@ mod tests {
                 value: "git@x.example:".into()
             }
         );
+    }
+
+    #[test]
+    fn reset_goes_into_a_fresh_section_when_the_servers_section_holds_other_keys() {
+        let t = &gitlab()[..1];
+        let entries = [
+            e(
+                "credential.https://gitlab.example.com.username",
+                "gitlab-ci-token",
+            ),
+            e("credential.helper", "store"),
+        ];
+        let changes = plan(Action::Configure, &entries, HELPER, t, &[]);
+        assert_eq!(
+            changes[1],
+            Change::Add {
+                key: "credential.https://gitlab.example.com/.helper".into(),
+                value: "".into()
+            }
+        );
+        // Configuring again finds its own section and keeps using it.
+        let configured = [
+            e(
+                "credential.https://gitlab.example.com.username",
+                "gitlab-ci-token",
+            ),
+            e("credential.helper", "store"),
+            e("credential.helper", HELPER),
+            e("credential.https://gitlab.example.com/.helper", ""),
+            e("credential.https://gitlab.example.com/.helper", HELPER),
+        ];
+        let again = plan(Action::Configure, &configured, HELPER, t, &[]);
+        assert_eq!(again.len(), 3 + 3, "{again:?}");
+        assert_eq!(again[4], changes[1]);
+        // and the helper chain for the server is ours alone.
+        let chain = helper_chain(&configured, &t[0].server);
+        assert_eq!(chain.len(), 1);
     }
 
     #[test]

@@ -473,3 +473,27 @@ fn configure_run_through_a_symlink_writes_the_link_path() {
         [link.to_str().unwrap()]
     );
 }
+
+#[test]
+fn server_section_with_other_keys_before_store_still_keeps_store_away() {
+    let (_ca, server, env) = job_with_store_first("configure_section_first");
+    let gitconfig = env.home().join(".gitconfig");
+    // The server's section comes first and holds a key of its own; store comes after it.
+    let original = format!(
+        "[credential \"{}\"]\n\tusername = gitlab-ci-token\n{}",
+        server.url(),
+        fs::read_to_string(&gitconfig).unwrap()
+    );
+    fs::write(&gitconfig, &original).unwrap();
+    helper(&env, &["configure", "--global"]);
+    let mut cmd = env.git(["clone", &server.repo_url("group/project"), "clone"]);
+    cmd.current_dir(env.work());
+    env.run(cmd);
+    let stored = fs::read_to_string(env.home().join(".git-credentials")).unwrap_or_default();
+    assert!(
+        !stored.contains(env.token().unwrap()),
+        "store got the token"
+    );
+    helper(&env, &["unconfigure", "--global"]);
+    assert_eq!(fs::read_to_string(&gitconfig).unwrap(), original);
+}
