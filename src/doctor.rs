@@ -814,14 +814,8 @@ fn probe(url: &str, timeout: Duration) -> (bool, bool, String) {
         Ok(c) => c,
         Err(e) => return (false, false, format!("cannot run git ({})", e.kind())),
     };
-    let mut pipe = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(p) = pipe.as_mut() {
-            let _ = p.take(64 * 1024).read_to_end(&mut text);
-        }
-        String::from_utf8_lossy(&text).into_owned()
-    });
+    // git's stderr for ls-remote is a few lines, far below a pipe's buffer, so it is read
+    // after git exits; a git blocked on a full pipe is killed at the time limit like a hung one.
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -838,7 +832,11 @@ fn probe(url: &str, timeout: Duration) -> (bool, bool, String) {
             Err(_) => break None,
         }
     };
-    let stderr = reader.join().unwrap_or_default();
+    let mut text = Vec::new();
+    if let Some(pipe) = child.stderr.take() {
+        let _ = pipe.take(64 * 1024).read_to_end(&mut text);
+    }
+    let stderr = String::from_utf8_lossy(&text).into_owned();
     match status {
         Some(s) => (s.success(), false, stderr),
         None => (false, true, stderr),
