@@ -300,3 +300,34 @@ fn doctor_help_lists_every_check_and_the_probe_outcomes() {
         assert!(help.contains(needle), "doctor --help lacks {needle:?}");
     }
 }
+
+#[test]
+fn doctor_probe_explains_tls_failures_and_hung_servers() {
+    let mut job = configured_job("doctor_tls");
+    // A CA bundle that does not hold the test CA: the server's certificate is untrusted.
+    let other = TestCa::new();
+    job.env.set_var("GIT_SSL_CAINFO", other.ca_cert_path());
+    let url = job.server.repo_url("group/project");
+    let out = helper(&job.env, &["doctor", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("TLS failed"), "{out}");
+
+    // A server that accepts connections and never answers: the probe is cut at --timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let hung = format!("https://localhost:{port}/group/x.git");
+    let started = std::time::Instant::now();
+    let out = helper(&job.env, &["doctor", "--timeout", "2", &hung], None);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{out}"
+    );
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("did not finish in time"), "{out}");
+}
