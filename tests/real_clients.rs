@@ -535,12 +535,6 @@ fn gitoxide_clone() {
     }
     let Setup { server, env, .. } = setup("gix");
     server.create_repo("group/project", &[("README.md", b"hello gix\n")]);
-    env.run(env.git([
-        "config",
-        "--global",
-        "http.sslCAInfo",
-        env.var("GIT_SSL_CAINFO").unwrap().to_str().unwrap(),
-    ]));
     env.run(
         env.command("gix")
             .args(["clone", &server.repo_url("group/project"), "clone"]),
