@@ -7,15 +7,17 @@
 #   ./install.sh --static        install the static musl build (runs in any image); this is the
 #                                default when the x86_64-unknown-linux-musl target is installed
 #   ./install.sh --no-static     install the ordinary (glibc) build even then
+#   ./install.sh --global        register in $HOME/.gitconfig even as root (--system: the reverse)
 #   ./install.sh --uninstall     remove the registration, the binary and the docker link
 #
 # Next to the binary, a docker-credential-gitlab-ci link selects Docker's credential-helper
 # protocol (see docs/docker.md).
 #
-# Registration: the helper is added by absolute path as the *last* credential.helper — in the
-# system git config as root (for every git on this machine and for libgit2, which reads
-# /etc/gitconfig), otherwise in $HOME/.gitconfig (the one global file that libgit2, and so cargo,
-# also reads). Running it twice leaves one entry.
+# Registration runs `git-credential-gitlab-ci configure`: the helper by absolute path as the
+# *last* credential.helper, plus an empty per-server reset before it when CI_SERVER_URL is known —
+# in the system git config as root (every git on this machine, and /etc/gitconfig for libgit2),
+# otherwise in $HOME/.gitconfig (the global file libgit2, and so cargo, also reads). Running it
+# twice leaves one entry; --uninstall runs `unconfigure`.
 set -eu
 
 name=git-credential-gitlab-ci
@@ -24,6 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
 configure=yes
 action=install
+if [ "$(id -u)" = 0 ]; then scope=--system; else scope=--global; fi
+
 static=auto
 musl=x86_64-unknown-linux-musl
 
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
         --static) static=yes ;;
         --no-static) static=no ;;
         --uninstall) action=uninstall ;;
+        --global|--system) scope=$1 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -48,38 +53,28 @@ bindir="$prefix/bin"
 target="$bindir/$name"
 docker_link="$bindir/docker-credential-gitlab-ci"
 
-# The git config files to register in: the system files of every git found (a git built under
-# /usr/local reads /usr/local/etc/gitconfig, Debian's git and libgit2 read /etc/gitconfig), or the
-# user's ~/.gitconfig.
-config_files() {
-    if [ "$(id -u)" = 0 ]; then
-        for git in $(command -v git) /usr/bin/git /usr/local/bin/git; do
-            [ -x "$git" ] || continue
-            "$git" var GIT_CONFIG_SYSTEM 2>/dev/null || echo /etc/gitconfig
-        done | sort -u
-    else
-        echo "$HOME/.gitconfig"
-    fi
-}
+# Registration is the helper's own `configure` (see `git-credential-gitlab-ci configure --help`):
+# as root the system files of every git found and /etc/gitconfig (libgit2), else $HOME/.gitconfig
+# (and the GIT_CONFIG_GLOBAL file when set). It removes an earlier registration first, so running
+# this twice leaves one entry.
 
-# Exact-match pattern for git config's value regex.
+# Exact-match pattern for git config's value regex (only for uninstalling without the binary).
 value_pattern() { printf '^%s$' "$(printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g')"; }
 
 unregister() {
-    for file in $(config_files); do
-        [ -f "$file" ] || continue
-        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
-    done
+    if [ -x "$target" ]; then
+        "$target" unconfigure "$scope"
+    elif command -v git >/dev/null 2>&1; then
+        # The binary is gone already: remove its plain registration by hand.
+        for file in /etc/gitconfig /usr/local/etc/gitconfig "$HOME/.gitconfig"; do
+            [ -w "$file" ] || continue
+            git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
+        done
+    fi
 }
 
 register() {
-    for file in $(config_files); do
-        mkdir -p "$(dirname "$file")"
-        # Remove and re-add, so the entry is the last one: libgit2 uses only the last value.
-        git config --file "$file" --unset-all credential.helper "$(value_pattern "$target")" 2>/dev/null || true
-        git config --file "$file" --add credential.helper "$target"
-        echo "registered $target as the last credential.helper in $file"
-    done
+    "$target" configure "$scope"
 }
 
 if [ "$action" = uninstall ]; then

@@ -104,6 +104,15 @@ pub enum Operation {
     /// Docker's credential-helper protocol for the job's container registries (also what runs
     /// when this binary is invoked as docker-credential-gitlab-ci).
     Docker(DockerArgs),
+    /// Register this helper in git configuration (see configure --help).
+    #[command(long_about = CONFIGURE_ABOUT, after_help = CONFIGURE_AFTER)]
+    Configure(ConfigureArgs),
+    /// Remove exactly what configure added (see unconfigure --help).
+    #[command(long_about = UNCONFIGURE_ABOUT)]
+    Unconfigure(ConfigureArgs),
+    /// Explain the setup and why a clone fails; exit 0 when healthy, 1 otherwise.
+    #[command(long_about = DOCTOR_ABOUT, after_help = DOCTOR_AFTER)]
+    Doctor(DoctorArgs),
     /// Any other operation is ignored, as git asks of helpers.
     #[command(external_subcommand)]
     Other(Vec<OsString>),
@@ -196,3 +205,114 @@ pub fn is_docker_name(argv0: &std::ffi::OsStr) -> bool {
         .file_name()
         .is_some_and(|name| name == DOCKER_BINARY_NAME)
 }
+/// Where `configure` and `unconfigure` write.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigureArgs {
+    /// The system files: that of every git present (`git var GIT_CONFIG_SYSTEM`) and
+    /// /etc/gitconfig, which libgit2 (cargo) reads.
+    #[arg(long, conflicts_with_all = ["global", "file"])]
+    pub system: bool,
+    /// $HOME/.gitconfig (read by git and by libgit2), and also the file GIT_CONFIG_GLOBAL names
+    /// when it is set (git then reads only that one; libgit2 never does).
+    #[arg(long, conflicts_with = "file")]
+    pub global: bool,
+    /// This file only.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Also rewrite git@<ssh host>: and ssh://git@<ssh host>[:port]/ URLs to https, so they go
+    /// through this helper (CI_SERVER_SHELL_SSH_HOST and _PORT when set, else the server's host).
+    #[arg(long)]
+    pub rewrite_ssh: bool,
+    /// Print the equivalent git config commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also add credHelpers entries for the job's registries (CI_REGISTRY,
+    /// CI_DEPENDENCY_PROXY_SERVER, --registry) to $DOCKER_CONFIG/config.json (default
+    /// ~/.docker/config.json), so Docker uses this helper instead of `docker login`.
+    #[arg(long)]
+    pub docker: bool,
+    /// With --docker: another registry to answer for, as host[:port]. Repeatable.
+    #[arg(long = "registry", value_name = "HOST[:PORT]", requires = "docker")]
+    pub registries: Vec<String>,
+}
+
+/// What `doctor` checks.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// A repository URL to try with `git ls-remote` through the helper, e.g.
+    /// https://gitlab.example.com/group/project.git; the outcome is explained.
+    #[arg(value_name = "PROBE_URL")]
+    pub probe_url: Option<String>,
+    /// Seconds to wait for the probe.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+const CONFIGURE_ABOUT: &str = "\
+Register this helper in git configuration, by the absolute path of this program, with the helper
+options given here (--server, --username, --token-env, --token-file) written into the value.
+
+In each target file it writes:
+  credential.helper = <this helper>               the LAST credential.helper, so git runs it and
+                                                  cargo's libgit2 (which uses only the last) does
+  credential.<server>.helper =                    an empty value: helpers configured before (store,
+  credential.<server>.helper = <this helper>      cache, manager) never see the job token
+  url.<server>/.insteadOf = git@<ssh host>:       with --rewrite-ssh, also ssh://git@<ssh host>[:port]/
+
+for each server: CI_SERVER_URL (or CI_SERVER_HOST and friends) and every --server. Running it
+twice leaves one entry; an earlier registration of this helper in the same file is replaced;
+everything else in the file is kept. The token is never written. When a helper configured in a
+file git reads later would still receive the token, one warning line says so.
+
+Target: --system, --global, --file PATH; without one, the system files when they are writable
+(and GIT_CONFIG_NOSYSTEM is not set), else --global.";
+
+const CONFIGURE_AFTER: &str = "\
+--global and GIT_CONFIG_GLOBAL: GitLab Runner points GIT_CONFIG_GLOBAL at its own file. git then
+reads only that file, while libgit2 (cargo's default transport) reads only $HOME/.gitconfig. So
+--global writes both: $HOME/.gitconfig always, and the GIT_CONFIG_GLOBAL file when it is set.
+
+Examples:
+  git-credential-gitlab-ci configure --global
+  git-credential-gitlab-ci configure --system --server https://gitlab.example.com:8443 --rewrite-ssh
+  git-credential-gitlab-ci configure --global --token-file /run/secrets/ci_job_token --dry-run
+  git-credential-gitlab-ci unconfigure --global";
+
+const UNCONFIGURE_ABOUT: &str = "\
+Remove exactly what configure added from the same target files: every credential.helper value
+that runs this helper (by any path), the empty reset next to it in each credential.<server>
+section, and the url.<server>/.insteadOf rewrites for the servers known from the environment and
+--server (pass the same --server options as to configure).
+Sections left empty are removed by git, so a file configure changed comes back as it was.";
+
+const DOCTOR_ABOUT: &str = "\
+Explain the setup, one check a line, on standard output (never the token, nor its length):
+
+  servers    which servers the helper answers for, and where each came from
+  token      whether the token is available and well-formed
+  git        for each server, the helpers git runs, in order, from which file; whether a helper
+             other than this one would be given the token (store, cache, ...); whether the
+             configured helper program still exists
+  cargo      whether cargo's libgit2 finds this helper (the last credential.helper in a file it
+             reads: $HOME/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig), and whether
+             CARGO_HTTP_*, HTTP_TIMEOUT, a proxy or an [http] table in a cargo config makes cargo
+             use a transport that never calls credential helpers
+  submodules SSH-style URLs for a server in this repository's .gitmodules that no insteadOf
+             rewrites to https
+  probe      with PROBE_URL: git ls-remote through the helper, and what its failure means
+
+Exit status 0 when every check passes, 1 when one finds a problem, 2 for a usage error.";
+
+const DOCTOR_AFTER: &str = "\
+What a failed probe means:
+  401, Authentication failed   the token was rejected: expired (the job ended) or not a job token
+  403, 404, not found          the token is valid but the project is not in the target project's
+                               CI/CD job token allowlist, or the project does not exist; see
+                               Settings > CI/CD > Job token permissions in the target project
+  SSL, certificate             TLS: the server's certificate is not trusted (GIT_SSL_CAINFO)
+  could not resolve, connect   the network: name, port, proxy or firewall
+
+See docs/troubleshooting.md for every check: symptom, cause, fix.
+
+Example:
+  git-credential-gitlab-ci doctor https://gitlab.example.com/group/dependency.git";

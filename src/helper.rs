@@ -103,3 +103,28 @@ pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagno
     let _: Result<(), ProtocolError> = discard_request(input);
     diagnostics.debug(|| format!("{operation}: nothing to do, the job token is never stored"));
 }
+
+/// `erase`: git sends it after the server refused the credentials it used. When the request is
+/// for a server this helper answers (the password check aside: erase carries the rejected
+/// password), say so on one line and point at `doctor`; nothing else is done.
+pub fn erase(
+    options: &HelperOptions,
+    env: &ServerEnv,
+    input: impl BufRead,
+    diagnostics: &Diagnostics,
+) {
+    let Ok(mut request) = read_request(input) else {
+        diagnostics.debug(|| "erase: nothing to do, the job token is never stored");
+        return;
+    };
+    request.has_password = false;
+    let servers = configured_servers(env, &options.servers).unwrap_or_default();
+    match decide(&request, &servers, &options.username) {
+        Decision::Answer(server) => diagnostics.error(&format_args!(
+            "the server {server} rejected the job token (expired, or not this job's); run git-credential-gitlab-ci doctor to find out why"
+        )),
+        Decision::Decline(_) => {
+            diagnostics.debug(|| "erase: nothing to do, the job token is never stored")
+        }
+    }
+}

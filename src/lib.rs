@@ -9,8 +9,11 @@
 //! [`diagnostics`], which enforces the output rules on every line.
 
 pub mod cli;
+pub mod configure;
 pub mod diagnostics;
 pub mod docker;
+pub mod doctor;
+pub mod gitconfig;
 pub mod helper;
 pub mod policy;
 pub mod protocol;

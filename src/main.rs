@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use git_credential_gitlab_ci::cli::{
-    is_docker_name, Cli, DockerArgs, DockerCli, DockerOperation, Operation, DEFAULT_USERNAME,
+    is_docker_name, Cli, ConfigureArgs, DockerArgs, DockerCli, DockerOperation, Operation,
+    DEFAULT_USERNAME,
 };
+use git_credential_gitlab_ci::configure::{self, Action};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
+use git_credential_gitlab_ci::doctor;
 use git_credential_gitlab_ci::server::ServerEnv;
 use git_credential_gitlab_ci::token::{TokenSource, DEFAULT_TOKEN_ENV};
 use git_credential_gitlab_ci::{docker, helper};
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         Err(e) => return usage(e),
     };
     let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.helper.token_env]);
-    match cli.operation {
+    match &cli.operation {
         Operation::Get => {
             let result = helper::get(
                 &cli.helper,
@@ -52,7 +55,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Operation::Erase => {
-            helper::store_or_erase("erase", io::stdin().lock(), &diagnostics);
+            helper::erase(
+                &cli.helper,
+                &ServerEnv::from_process_env(),
+                io::stdin().lock(),
+                &diagnostics,
+            );
             ExitCode::SUCCESS
         }
         Operation::Docker(args) => {
@@ -63,7 +71,26 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            run_docker(&args, &cli.helper.token_source(), &diagnostics)
+            run_docker(args, &cli.helper.token_source(), &diagnostics)
+        }
+        Operation::Configure(args) => configure(Action::Configure, args, &cli, &diagnostics),
+        Operation::Unconfigure(args) => configure(Action::Unconfigure, args, &cli, &diagnostics),
+        Operation::Doctor(args) => {
+            let secrets: Vec<String> = [DEFAULT_TOKEN_ENV, cli.helper.token_env.as_str()]
+                .iter()
+                .filter_map(|name| std::env::var(name).ok())
+                .collect();
+            let healthy = doctor::run(
+                args,
+                &cli.helper,
+                &ServerEnv::from_process_env(),
+                &secrets,
+                &mut io::stdout().lock(),
+            );
+            match healthy {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            }
         }
         Operation::Other(_) => ExitCode::SUCCESS,
     }
@@ -128,6 +155,50 @@ fn configure_docker(registries: &[docker::Registry]) -> Result<(), docker::Error
         &mut io::stdout().lock(),
     )
     .map(|_| ())
+}
+
+fn configure(
+    action: Action,
+    args: &ConfigureArgs,
+    cli: &Cli,
+    diagnostics: &Diagnostics,
+) -> ExitCode {
+    let result = configure::run(
+        action,
+        args,
+        &cli.helper,
+        &ServerEnv::from_process_env(),
+        diagnostics,
+        &mut io::stdout().lock(),
+    );
+    if let Err(e) = result {
+        diagnostics.error(&e);
+        return ExitCode::FAILURE;
+    }
+    if args.docker && action == Action::Configure {
+        let registries = docker::configured_registries(
+            &docker::RegistryEnv::from_process_env(),
+            &args.registries,
+        )
+        .map_err(docker::Error::from)
+        .and_then(|registries| match args.dry_run {
+            true => {
+                let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+                let line = format!(
+                    "# docker: add credHelpers {} (value \"gitlab-ci\") to $DOCKER_CONFIG/config.json\n",
+                    names.join(", ")
+                );
+                let _ = io::stdout().lock().write_all(line.as_bytes());
+                Ok(())
+            }
+            false => configure_docker(&registries),
+        });
+        if let Err(e) = registries {
+            diagnostics.error(&e);
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// `--help` and `--version` go to stdout; a usage error becomes one prefixed line on stderr

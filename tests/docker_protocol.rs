@@ -523,3 +523,59 @@ fn configure_updates_a_symlinked_config_where_it_points() {
         serde_json::json!({"psFormat": "table", "credHelpers": {"registry.example.com": "gitlab-ci"}})
     );
 }
+
+#[test]
+fn configure_docker_adds_cred_helpers_beside_the_git_registration() {
+    let home = tempfile::tempdir().unwrap();
+    let gitconfig = home.path().join("gitconfig");
+    let run = |extra: &[&str]| {
+        assert_cmd::Command::new(helper())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", home.path())
+            .env("CI_SERVER_URL", "https://gitlab.example.com")
+            .env("CI_REGISTRY", REGISTRY)
+            .env("CI_JOB_TOKEN", TOKEN)
+            .args(["configure", "--file"])
+            .arg(&gitconfig)
+            .args(["--docker", "--registry", "other.example:5050"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let dry = run(&["--dry-run"]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let dry_out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry_out.contains("credHelpers") && dry_out.contains(REGISTRY),
+        "{dry_out}"
+    );
+    assert!(
+        !home.path().join(".docker").exists(),
+        "a dry run writes nothing"
+    );
+
+    for _ in 0..2 {
+        let out = run(&[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_stderr_rules(&out.stderr, Some(TOKEN));
+    }
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join(".docker/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["credHelpers"][REGISTRY], "gitlab-ci");
+    assert_eq!(config["credHelpers"]["other.example:5050"], "gitlab-ci");
+    let git = std::fs::read_to_string(&gitconfig).unwrap();
+    assert_eq!(git.matches("[credential]").count(), 1, "{git}");
+    for file in [gitconfig, home.path().join(".docker/config.json")] {
+        assert!(!std::fs::read_to_string(&file).unwrap().contains(TOKEN));
+    }
+}

@@ -321,10 +321,15 @@ fn cargo_fetch_private_git_dependency_git_cli() {
 fn git_lfs_push_and_clone() {
     let Setup { server, env, .. } = setup("lfs");
     let lfs_version = env.run_unchecked(env.git(["lfs", "version"]), FAILURE_TIMEOUT);
-    assert!(
-        lfs_version.success(),
-        "git-lfs is not installed (apt-get install git-lfs): {lfs_version}"
-    );
+    if !lfs_version.success() {
+        // .ci/run installs git-lfs and sets CI=true: there a missing git-lfs is a failure.
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true but git-lfs is not installed (apt-get install git-lfs): {lfs_version}"
+        );
+        eprintln!("SKIPPED git-lfs test: git-lfs is not installed (apt-get install git-lfs)");
+        return;
+    }
     server.create_empty_repo("group/lfs");
     let url = server.repo_url("group/lfs");
     env.run(env.git(["lfs", "install", "--skip-repo"]));

@@ -1,0 +1,333 @@
+//! `doctor` and the `erase` hint, against the GitLab-like test server in isolated job
+//! environments. Every run's stdout and stderr are checked for the token.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use support::env::HELPER_BIN;
+use support::{ClientEnv, GitServer, RunOutput, TestCa};
+
+mod common;
+
+struct Job {
+    _ca: TestCa,
+    server: GitServer,
+    env: ClientEnv,
+}
+
+/// A job environment for a running server with one repository, configured with
+/// `configure --global` (store configured first, as many images do).
+fn configured_job(label: &str) -> Job {
+    let ca = TestCa::new();
+    let token = support::unique_token(label);
+    let server = GitServer::start(&ca, &token);
+    server.create_repo("group/project", &[("README.md", b"hello\n")]);
+    let env = ClientEnv::builder(&ca)
+        .server_url(server.url())
+        .token(&token)
+        .helper_value("store")
+        .build();
+    let job = Job {
+        _ca: ca,
+        server,
+        env,
+    };
+    let out = helper(&job.env, &["configure", "--global"], None);
+    assert!(out.success(), "{out}");
+    job
+}
+
+/// Runs the helper in `dir` (default: the work directory); checks that neither output holds
+/// the token.
+fn helper(env: &ClientEnv, args: &[&str], dir: Option<&Path>) -> RunOutput {
+    let mut cmd = env.command(HELPER_BIN);
+    cmd.args(args);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = env.run_unchecked(cmd, support::env::DEFAULT_TIMEOUT);
+    common::assert_stderr_rules(out.stderr.as_bytes(), env.token());
+    if let Some(token) = env.token() {
+        assert!(!out.stdout.contains(token), "token in the report: {out}");
+        assert!(!out.stderr.contains(token), "token on stderr: {out}");
+    }
+    out
+}
+
+fn problems(out: &RunOutput) -> Vec<&str> {
+    out.stdout
+        .lines()
+        .filter(|l| l.starts_with("PROBLEM"))
+        .collect()
+}
+
+#[test]
+fn doctor_exits_0_on_a_healthy_setup_with_a_successful_probe() {
+    let job = configured_job("doctor_healthy");
+    let url = job.server.repo_url("group/project");
+    let out = helper(&job.env, &["doctor", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+    assert!(problems(&out).is_empty(), "{out}");
+    for needle in [
+        &format!("answers for {} (from CI_SERVER_URL)", job.server.url()),
+        "available from the environment variable CI_JOB_TOKEN",
+        "git runs only this helper",
+        "cargo's libgit2 runs this helper",
+        "succeeded",
+        "healthy",
+    ] {
+        assert!(out.stdout.contains(needle), "lacks {needle:?}: {out}");
+    }
+}
+
+#[test]
+fn doctor_explains_a_404_probe_as_the_job_token_allowlist() {
+    let job = configured_job("doctor_404");
+    let url = job.server.repo_url("group/not-allowed");
+    let out = helper(&job.env, &["doctor", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("404"), "{out}");
+    assert!(found[0].contains("allowlist"), "{out}");
+    assert!(out
+        .stdout
+        .contains("Settings > CI/CD > Job token permissions"));
+}
+
+#[test]
+fn doctor_explains_a_rejected_token_and_erase_says_so_on_one_line() {
+    let mut job = configured_job("doctor_401");
+    job.env
+        .set_var("CI_JOB_TOKEN", "glcbt-64_expired_0000000000000000");
+    let url = job.server.repo_url("group/project");
+    let out = helper(&job.env, &["doctor", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("rejected the job token (401)"), "{out}");
+
+    // git itself: after the 401 it sends erase, and the helper says what happened.
+    let mut cmd = job.env.git(["ls-remote", &url]);
+    cmd.current_dir(job.env.work());
+    let out = job
+        .env
+        .run_unchecked(cmd, std::time::Duration::from_secs(30));
+    assert!(!out.success(), "{out}");
+    let ours: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with(common::PREFIX))
+        .collect();
+    assert_eq!(ours.len(), 1, "{out}");
+    assert!(ours[0].contains("rejected the job token"), "{out}");
+    assert!(ours[0].contains("git-credential-gitlab-ci doctor"), "{out}");
+    assert!(!ours[0].contains('='), "{out}");
+    assert!(!out.stderr.contains("expired_0000"), "{out}");
+}
+
+#[test]
+fn doctor_reports_a_missing_token() {
+    let mut job = configured_job("doctor_no_token");
+    job.env.remove_var("CI_JOB_TOKEN");
+    let out = helper(&job.env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("CI_JOB_TOKEN is not set"), "{out}");
+}
+
+#[test]
+fn doctor_explains_cargos_http_trap_from_variables_and_config_tables() {
+    let mut job = configured_job("doctor_cargo_http");
+    job.env.set_var("CARGO_HTTP_TIMEOUT", "30");
+    let out = helper(&job.env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("CARGO_HTTP_TIMEOUT"), "{out}");
+    assert!(
+        out.stdout.contains("CARGO_NET_GIT_FETCH_WITH_CLI=true"),
+        "{out}"
+    );
+
+    job.env.remove_var("CARGO_HTTP_TIMEOUT");
+    let app = job.env.work().join("app/.cargo");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(app.join("config.toml"), "[http]\ncainfo = \"/ca.pem\"\n").unwrap();
+    let out = helper(&job.env, &["doctor"], Some(app.parent().unwrap()));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("[http] table in"), "{out}");
+
+    // The advice works: with git's CLI, the [http] table no longer matters.
+    job.env.set_var("CARGO_NET_GIT_FETCH_WITH_CLI", "true");
+    let out = helper(&job.env, &["doctor"], Some(app.parent().unwrap()));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+}
+
+#[test]
+fn doctor_reports_a_store_helper_that_would_receive_the_token() {
+    let ca = TestCa::new();
+    let token = support::unique_token("doctor_store");
+    let server = GitServer::start(&ca, &token);
+    // The README's one-liner, after an image's credential.helper=store: git hands the token to
+    // store after every success.
+    let env = ClientEnv::builder(&ca)
+        .server_url(server.url())
+        .token(&token)
+        .helper_value("store")
+        .build();
+    let mut cmd = env.git([
+        "config",
+        "--global",
+        "--add",
+        "credential.helper",
+        HELPER_BIN,
+    ]);
+    cmd.current_dir(env.work());
+    env.run(cmd);
+    let out = helper(&env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("'store'"), "{out}");
+    assert!(found[0].contains("would be given the job token"), "{out}");
+}
+
+#[test]
+fn doctor_sees_that_libgit2_ignores_git_config_global() {
+    let ca = TestCa::new();
+    let token = support::unique_token("doctor_runner");
+    let server = GitServer::start(&ca, &token);
+    let mut env = ClientEnv::builder(&ca)
+        .server_url(server.url())
+        .token(&token)
+        .no_helper()
+        .build();
+    let runner = env.home().join("runner.gitconfig");
+    fs::write(&runner, format!("[credential]\n\thelper = {HELPER_BIN}\n")).unwrap();
+    env.set_var("GIT_CONFIG_GLOBAL", &runner);
+    let out = helper(&env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("cargo's libgit2"), "{out}");
+    assert!(found[0].contains("GIT_CONFIG_GLOBAL"), "{out}");
+    // configure --global fixes it.
+    assert!(helper(&env, &["configure", "--global"], None).success());
+    let out = helper(&env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+}
+
+#[test]
+fn doctor_flags_ssh_submodule_urls_until_rewrite_ssh() {
+    let job = configured_job("doctor_submodules");
+    let repo = job.env.work().join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    let mut cmd = job.env.git(["init", "--quiet"]);
+    cmd.current_dir(&repo);
+    job.env.run(cmd);
+    fs::write(
+        repo.join(".gitmodules"),
+        "[submodule \"lib\"]\n\tpath = lib\n\turl = git@localhost:group/lib.git\n\
+         [submodule \"ext\"]\n\tpath = ext\n\turl = git@github.com:someone/ext.git\n",
+    )
+    .unwrap();
+    let out = helper(&job.env, &["doctor"], Some(&repo));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("git@localhost:group/lib.git"), "{out}");
+    assert!(out.stdout.contains("--rewrite-ssh"), "{out}");
+
+    assert!(helper(&job.env, &["configure", "--global", "--rewrite-ssh"], None).success());
+    let out = helper(&job.env, &["doctor"], Some(&repo));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+    assert!(out.stdout.contains("is rewritten to"), "{out}");
+}
+
+#[test]
+fn doctor_without_any_server_says_the_helper_answers_nothing() {
+    let ca = TestCa::new();
+    let env = ClientEnv::builder(&ca)
+        .token(support::unique_token("doctor_no_server"))
+        .build();
+    let out = helper(&env, &["doctor"], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("no GitLab server is known"), "{out}");
+}
+
+#[test]
+fn erase_hint_is_only_for_a_server_the_helper_answers() {
+    let erase = |input: &str| {
+        common::Run::new(&["erase"])
+            .stdin(input.as_bytes())
+            .env("CI_SERVER_URL", "https://gitlab.example.com")
+            .env("CI_JOB_TOKEN", "glcbt-64_erase_0123456789")
+            .expect(common::Outcome::Nothing)
+    };
+    let ours = erase("protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword=glcbt-64_erase_0123456789\n");
+    assert_eq!(ours.stderr_text().lines().count(), 1);
+    assert!(ours.stderr_text().contains("doctor"));
+    for other in [
+        "protocol=https\nhost=evil.example\nusername=gitlab-ci-token\npassword=x\n",
+        "protocol=http\nhost=gitlab.example.com\npassword=x\n",
+        "protocol=https\nhost=gitlab.example.com\nusername=alice\npassword=x\n",
+        "protocol=https\nhost=gitlab.example.com\nhost=gitlab.example.com\n",
+    ] {
+        assert!(erase(other).stderr.is_empty(), "{other}");
+    }
+}
+
+#[test]
+fn doctor_help_lists_every_check_and_the_probe_outcomes() {
+    let out = common::Run::new(&["doctor", "--help"]).output();
+    assert_eq!(out.code, Some(0));
+    let help = out.stdout_text();
+    for needle in [
+        "PROBE_URL",
+        "servers",
+        "token",
+        "store",
+        "libgit2",
+        "CARGO_HTTP_",
+        "HTTP_TIMEOUT",
+        "[http]",
+        ".gitmodules",
+        "401",
+        "404",
+        "Job token permissions",
+        "troubleshooting",
+    ] {
+        assert!(help.contains(needle), "doctor --help lacks {needle:?}");
+    }
+}
+
+#[test]
+fn doctor_probe_explains_tls_failures_and_hung_servers() {
+    let mut job = configured_job("doctor_tls");
+    // A CA bundle that does not hold the test CA: the server's certificate is untrusted.
+    let other = TestCa::new();
+    job.env.set_var("GIT_SSL_CAINFO", other.ca_cert_path());
+    let url = job.server.repo_url("group/project");
+    let out = helper(&job.env, &["doctor", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("TLS failed"), "{out}");
+
+    // A server that accepts connections and never answers: the probe is cut at --timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let hung = format!("https://localhost:{port}/group/x.git");
+    let started = std::time::Instant::now();
+    let out = helper(&job.env, &["doctor", "--timeout", "2", &hung], None);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{out}"
+    );
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    assert!(out.stdout.contains("did not finish in time"), "{out}");
+}
