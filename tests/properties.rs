@@ -639,8 +639,8 @@ proptest! {
         let shown = String::from_utf8_lossy(&line);
         if answered {
             // Every reader agrees on where this URL goes, and it is an exact form.
-            // The value as git's reader takes it: without the LF and one CR before it.
-            let value = &line[4..line.len() - 1];
+            // The value as git's reader takes it: up to the first LF, without one CR before it.
+            let value = line[4..].split(|&b| b == b'\n').next().unwrap();
             let url = std::str::from_utf8(value.strip_suffix(b"\r").unwrap_or(value)).unwrap();
             let authority = rfc3986_authority(url).unwrap();
             prop_assert!(authority.matches('@').count() <= 1, "{}", shown);
