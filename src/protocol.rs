@@ -266,7 +266,12 @@ fn merge(
 /// means different things to different clients and is refused.
 fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
     let text = std::str::from_utf8(raw).map_err(|_| ProtocolError::InvalidUrl)?;
-    let parsed = url::Url::parse(text).map_err(|_| ProtocolError::InvalidUrl)?;
+    // Parsed lower-cased: only the scheme and host are used, both compared ignoring ASCII case.
+    // idna_adapter 1.0 (no IDNA, pinned in Cargo.toml) has a debug assertion that no upper-case
+    // ASCII reaches its mapping, which a host mixing upper case and non-ASCII (`GitLab.Eхample`)
+    // tripped: a panic in debug builds and fuzzing. Release builds refused it already.
+    let parsed =
+        url::Url::parse(&text.to_ascii_lowercase()).map_err(|_| ProtocolError::InvalidUrl)?;
     let (scheme, rest) = text.split_once("://").ok_or(ProtocolError::AmbiguousUrl(
         "it has no '//' after the scheme",
     ))?;

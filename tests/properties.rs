@@ -666,6 +666,24 @@ proptest! {
     }
 }
 
+/// Found by `url_inputs_are_answered_only_for_exact_forms` after idna_adapter was pinned to 1.0:
+/// upper-case ASCII and a non-ASCII letter in a `url=` host tripped a debug assertion in the
+/// adapter (a panic, exit 101, a multi-line stderr), in `cargo test` and fuzz builds.
+#[test]
+fn regression_url_host_with_upper_case_and_non_ascii_is_refused_without_panic() {
+    for url in [
+        "url=https://GitLab.E\u{445}ample.COM/\n",
+        "url=https://G\u{ff0e}/\n",
+        "url=https:GitLab.E\u{445}ample.COM/\n",
+    ] {
+        assert!(parse_request(url.as_bytes()).is_err(), "{url:?}");
+        common::Run::get(url.as_bytes())
+            .env("CI_SERVER_URL", "https://gitlab.example.com")
+            .env("CI_JOB_TOKEN", "glcbt-64_regression-token")
+            .expect(common::Outcome::Err(&["GitLab", "COM"]));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Arbitrary bytes: no panic, and memory proportional to the bounded part of the input.
 
