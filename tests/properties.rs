@@ -666,15 +666,20 @@ proptest! {
     }
 }
 
-/// Found by `url_inputs_are_answered_only_for_exact_forms` after idna_adapter was pinned to 1.0:
-/// upper-case ASCII and a non-ASCII letter in a `url=` host tripped a debug assertion in the
-/// adapter (a panic, exit 101, a multi-line stderr), in `cargo test` and fuzz builds.
+/// Found by `url_inputs_are_answered_only_for_exact_forms` and the `request` fuzz target after
+/// idna_adapter was pinned to 1.0: upper-case ASCII (written or percent-encoded) and a non-ASCII
+/// letter in a `url=` host tripped a debug assertion in the adapter (a panic, exit 101, a
+/// multi-line stderr), in `cargo test` and fuzz builds.
 #[test]
 fn regression_url_host_with_upper_case_and_non_ascii_is_refused_without_panic() {
     for url in [
         "url=https://GitLab.E\u{445}ample.COM/\n",
         "url=https://G\u{ff0e}/\n",
         "url=https:GitLab.E\u{445}ample.COM/\n",
+        // Found by the request fuzz target: upper case only after percent-decoding.
+        "url=https:/m-to-g%42\u{ff0e}ne-%'Eng%2En-g%'4\u{ff0e}en%'E`1%En-g%2\u{ff0e}en\x1a%\x12Eitl",
+        "url=https://%47%D1%85.example.com/\n",
+        "url=https://gitlab-ci-token@G\u{445}/\n",
     ] {
         assert!(parse_request(url.as_bytes()).is_err(), "{url:?}");
         common::Run::get(url.as_bytes())
