@@ -7,7 +7,11 @@
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and, on a stable toolchain, RUSTC_BOOTSTRAP=1
 # (set here) for the flags cargo-fuzz passes. The default is no sanitizer: the crate has no
-# unsafe code, and libFuzzer still reports panics, timeouts and memory blow-ups. Corpora go to
+# unsafe code, and libFuzzer still reports panics, timeouts and memory blow-ups. Targets are
+# built like the shipped binary, without debug assertions (-O), but with overflow checks
+# (fuzz/Cargo.toml): the idna crate that url uses has debug assertions that untrusted url=
+# hosts reach (e.g. punycode labels decoding to bidi text) and that release builds do not
+# have; FUZZ_DEBUG_ASSERTIONS=1 builds with them. Corpora go to
 # fuzz/corpus/<target>, crashes to fuzz/artifacts/<target>, logs to fuzz/logs/<target>.log;
 # all three are git-ignored.
 set -euo pipefail
@@ -16,6 +20,8 @@ export RUSTC_BOOTSTRAP=1
 read -r -a targets <<< "${1:-request host docker}"
 runs=${2:-10000000}
 sanitizer=${FUZZ_SANITIZER:-none}
+mode=(-O)
+[ -n "${FUZZ_DEBUG_ASSERTIONS:-}" ] && mode=(-a)
 mkdir -p logs
 for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
@@ -23,8 +29,8 @@ for target in "${targets[@]}"; do
     [ -f "dict/$target.dict" ] && dict=(-dict="dict/$target.dict")
     max_len=1024 # long enough for any request shape; the line bounds are tested in tests/
     [ "$target" = docker ] && max_len=4200 # past docker::MAX_GET_BYTES
-    echo "== $target: $runs executions, sanitizer $sanitizer"
-    cargo fuzz run --sanitizer "$sanitizer" "$target" "corpus/$target" "seeds/$target" -- \
+    echo "== $target: $runs executions, sanitizer $sanitizer, ${mode[*]}"
+    cargo fuzz run "${mode[@]}" --sanitizer "$sanitizer" "$target" "corpus/$target" "seeds/$target" -- \
         -runs="$runs" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 "${dict[@]}" \
         -print_final_stats=1 > "logs/$target.log" 2>&1 || true
     grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|stat::' "logs/$target.log" || true
