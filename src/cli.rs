@@ -74,6 +74,13 @@ pub struct HelperOptions {
     #[arg(long, value_name = "NAME", default_value = DEFAULT_USERNAME, global = true)]
     pub username: String,
 
+    #[command(flatten)]
+    pub token: TokenOptions,
+}
+
+/// Where the token comes from; shared by the git and the docker command lines.
+#[derive(Debug, Clone, Args)]
+pub struct TokenOptions {
     /// The environment variable that holds the token.
     #[arg(long, value_name = "VAR", default_value = DEFAULT_TOKEN_ENV, global = true)]
     pub token_env: String,
@@ -84,8 +91,8 @@ pub struct HelperOptions {
     pub token_file: Option<PathBuf>,
 }
 
-impl HelperOptions {
-    pub fn token_source(&self) -> TokenSource {
+impl TokenOptions {
+    pub fn source(&self) -> TokenSource {
         match &self.token_file {
             Some(path) => TokenSource::File(path.clone()),
             None => TokenSource::Env(self.token_env.clone()),
@@ -174,26 +181,11 @@ pub enum DockerOperation {
     max_term_width = 100
 )]
 pub struct DockerCli {
-    /// The environment variable that holds the token.
-    #[arg(long, value_name = "VAR", default_value = DEFAULT_TOKEN_ENV, global = true)]
-    pub token_env: String,
-
-    /// Read the token from this file instead (e.g. a BuildKit secret); one trailing newline is
-    /// stripped.
-    #[arg(long, value_name = "PATH", global = true, conflicts_with = "token_env")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub token: TokenOptions,
 
     #[command(flatten)]
     pub docker: DockerArgs,
-}
-
-impl DockerCli {
-    pub fn token_source(&self) -> TokenSource {
-        match &self.token_file {
-            Some(path) => TokenSource::File(path.clone()),
-            None => TokenSource::Env(self.token_env.clone()),
-        }
-    }
 }
 
 /// The name that selects the docker mode when the binary is invoked under it.

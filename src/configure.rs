@@ -273,7 +273,7 @@ pub fn helper_args(options: &HelperOptions, cwd: &Path) -> Vec<String> {
     if options.username != DEFAULT_USERNAME {
         args.extend(["--username".to_string(), options.username.clone()]);
     }
-    match &options.token_file {
+    match &options.token.token_file {
         Some(path) => {
             let path = cwd.join(path);
             args.extend([
@@ -281,8 +281,8 @@ pub fn helper_args(options: &HelperOptions, cwd: &Path) -> Vec<String> {
                 path.to_string_lossy().into_owned(),
             ]);
         }
-        None if options.token_env != DEFAULT_TOKEN_ENV => {
-            args.extend(["--token-env".to_string(), options.token_env.clone()]);
+        None if options.token.token_env != DEFAULT_TOKEN_ENV => {
+            args.extend(["--token-env".to_string(), options.token.token_env.clone()]);
         }
         None => {}
     }
@@ -425,8 +425,9 @@ pub fn run(
     let single_line = |s: &str| !s.contains(['\n', '\r', '\0']);
     if !options.servers.iter().all(|s| single_line(s))
         || !single_line(&options.username)
-        || !single_line(&options.token_env)
+        || !single_line(&options.token.token_env)
         || !options
+            .token
             .token_file
             .as_ref()
             .map_or(true, |p| single_line(&p.to_string_lossy()))
@@ -613,6 +614,7 @@ fn non_empty_var(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::TokenOptions;
 
     const HELPER: &str = "/usr/local/bin/git-credential-gitlab-ci";
 
@@ -775,17 +777,19 @@ mod tests {
         let mut options = HelperOptions {
             servers: vec![],
             username: DEFAULT_USERNAME.into(),
-            token_env: DEFAULT_TOKEN_ENV.into(),
-            token_file: None,
+            token: TokenOptions {
+                token_env: DEFAULT_TOKEN_ENV.into(),
+                token_file: None,
+            },
         };
         assert!(helper_args(&options, Path::new("/w")).is_empty());
         options.servers = vec!["https://a.example".into()];
-        options.token_env = "MY_TOKEN".into();
+        options.token.token_env = "MY_TOKEN".into();
         assert_eq!(
             helper_args(&options, Path::new("/w")),
             ["--server", "https://a.example", "--token-env", "MY_TOKEN"]
         );
-        options.token_file = Some("secrets/t".into());
+        options.token.token_file = Some("secrets/t".into());
         assert_eq!(
             helper_args(&options, Path::new("/w"))[2..],
             ["--token-file", "/w/secrets/t"]

@@ -592,8 +592,8 @@ fn last_line(text: &str) -> String {
 /// The token source the configured helper uses: doctor's own options when they differ from
 /// the defaults, else those written into the last helper value of ours, else the defaults.
 fn token_source(options: &HelperOptions, lines: &[HelperLine]) -> TokenSource {
-    if options.token_file.is_some() || options.token_env != DEFAULT_TOKEN_ENV {
-        return options.token_source();
+    if options.token.token_file.is_some() || options.token.token_env != DEFAULT_TOKEN_ENV {
+        return options.token.source();
     }
     match lines.last() {
         Some(HelperLine {
@@ -604,7 +604,7 @@ fn token_source(options: &HelperOptions, lines: &[HelperLine]) -> TokenSource {
             token_env: Some(var),
             ..
         }) => TokenSource::Env(var.clone()),
-        _ => options.token_source(),
+        _ => options.token.source(),
     }
 }
 

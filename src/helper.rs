@@ -82,7 +82,7 @@ fn decide_answer(
             Ok(Answer::Nothing)
         }
         Decision::Answer(server) => {
-            let source = options.token_source();
+            let source = options.token.source();
             let password = token::load(&source).map_err(|error| Error::Token {
                 server: server.to_string(),
                 error,

@@ -25,14 +25,14 @@ fn main() -> ExitCode {
             Ok(cli) => cli,
             Err(e) => return usage(e),
         };
-        let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.token_env]);
-        return run_docker(&cli.docker, &cli.token_source(), &diagnostics);
+        let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.token.token_env]);
+        return run_docker(&cli.docker, &cli.token.source(), &diagnostics);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage(e),
     };
-    let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.helper.token_env]);
+    let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.helper.token.token_env]);
     match &cli.operation {
         Operation::Get => {
             let result = helper::get(
@@ -71,12 +71,12 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            run_docker(args, &cli.helper.token_source(), &diagnostics)
+            run_docker(args, &cli.helper.token.source(), &diagnostics)
         }
         Operation::Configure(args) => configure(Action::Configure, args, &cli, &diagnostics),
         Operation::Unconfigure(args) => configure(Action::Unconfigure, args, &cli, &diagnostics),
         Operation::Doctor(args) => {
-            let secrets: Vec<String> = [DEFAULT_TOKEN_ENV, cli.helper.token_env.as_str()]
+            let secrets: Vec<String> = [DEFAULT_TOKEN_ENV, cli.helper.token.token_env.as_str()]
                 .iter()
                 .filter_map(|name| std::env::var(name).ok())
                 .collect();
