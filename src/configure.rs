@@ -129,7 +129,7 @@ fn relative_root(raw: &str) -> String {
         with_scheme = format!("https://{raw}");
         &with_scheme
     };
-    url::Url::parse(text)
+    crate::urls::parse(text)
         .map(|u| u.path().trim_end_matches('/').to_string())
         .unwrap_or_default()
 }

@@ -610,7 +610,7 @@ fn token_source(options: &HelperOptions, lines: &[HelperLine]) -> TokenSource {
 
 /// A URL with any user information removed, for showing.
 fn display_url(url: &str) -> String {
-    match url::Url::parse(url) {
+    match crate::urls::parse(url) {
         Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
             let _ = u.set_username("");
             let _ = u.set_password(None);

@@ -222,7 +222,7 @@ pub fn helper_value(program: &str, args: &[String]) -> String {
 /// equal ignoring case (a `*` label matches one label), port equal after defaults, no path
 /// beyond `/`, no user name.
 pub fn url_applies(pattern: &str, server: &Server) -> bool {
-    let Ok(url) = url::Url::parse(pattern) else {
+    let Ok(url) = crate::urls::parse(pattern) else {
         return false;
     };
     if url.scheme() != server.scheme.as_str()

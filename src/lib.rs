@@ -19,3 +19,4 @@ pub mod policy;
 pub mod protocol;
 pub mod server;
 pub mod token;
+pub mod urls;

@@ -266,21 +266,14 @@ fn merge(
 /// means different things to different clients and is refused.
 fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
     let text = std::str::from_utf8(raw).map_err(|_| ProtocolError::InvalidUrl)?;
-    // A host that is not plain ASCII without '%' can never equal the parsed (ASCII) host, so it
-    // is refused before the url crate sees it: idna_adapter 1.0 (no IDNA, pinned in Cargo.toml)
-    // asserts in debug builds that no upper-case ASCII reaches its mapping, and a host mixing
-    // non-ASCII with upper case, written or percent-encoded (`GitLab.Eхample`, `g%42．`), made
-    // debug builds and fuzzing panic. Release builds refused these hosts already.
-    let host = url_host_region(text);
-    if !host.is_ascii() {
-        return Err(ProtocolError::InvalidUrl);
-    }
-    if host.contains('%') {
-        return Err(ProtocolError::AmbiguousUrl(
-            "its host is not written in canonical form",
-        ));
-    }
-    let parsed = url::Url::parse(text).map_err(|_| ProtocolError::InvalidUrl)?;
+    let parsed = crate::urls::parse(text).map_err(|refusal| match refusal {
+        crate::urls::Refusal::PercentInHost => {
+            ProtocolError::AmbiguousUrl("its host is not written in canonical form")
+        }
+        crate::urls::Refusal::NonAsciiHost | crate::urls::Refusal::Invalid => {
+            ProtocolError::InvalidUrl
+        }
+    })?;
     let (scheme, rest) = text.split_once("://").ok_or(ProtocolError::AmbiguousUrl(
         "it has no '//' after the scheme",
     ))?;
@@ -322,19 +315,6 @@ fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
         username,
         has_password,
     })
-}
-
-/// Where any URL parser could find the host, erring wide: after the scheme's `:` and any run of
-/// `/`, `\\` or ASCII whitespace, up to the first `/`, `\\`, `?` or `#`, after the last `@`.
-fn url_host_region(text: &str) -> &str {
-    let Some((_, rest)) = text.split_once(':') else {
-        return "";
-    };
-    let rest = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r', ' ']);
-    let authority = &rest[..rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len())];
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
 }
 
 /// Splits `host[:port]` (with `[v6]` literals) at the port separator, without validating the

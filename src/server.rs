@@ -98,7 +98,7 @@ impl Server {
             with_scheme = format!("https://{value}");
             &with_scheme
         };
-        let url = url::Url::parse(text).map_err(|_| ServerError::Invalid { origin })?;
+        let url = crate::urls::parse(text).map_err(|_| ServerError::Invalid { origin })?;
         let scheme = match url.scheme() {
             "https" => Scheme::Https,
             "http" => Scheme::Http,
@@ -249,6 +249,23 @@ mod tests {
                 Err(ServerError::Scheme { origin: o }),
             ),
             ("file:///tmp", Err(ServerError::Scheme { origin: o })),
+            (
+                "https://b\u{fc}cher.example",
+                Err(ServerError::Invalid { origin: o }),
+            ),
+            (
+                "https://xn--bcher-kva.example",
+                Ok(server(Https, "xn--bcher-kva.example", 443, o)),
+            ),
+            // Debug builds once panicked on these, inside idna_adapter (src/urls.rs).
+            (
+                "https://GitLab.E\u{445}ample.COM",
+                Err(ServerError::Invalid { origin: o }),
+            ),
+            (
+                "https://GitLab%D0%A5.com",
+                Err(ServerError::Invalid { origin: o }),
+            ),
             (
                 "https://u:p@gitlab.example.com",
                 Err(ServerError::Credentials { origin: o }),
