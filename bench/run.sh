@@ -4,7 +4,9 @@
 #   bench/run.sh           full run (a few minutes): medians, ratios, budget verdicts
 #   bench/run.sh --smoke   few iterations so the script cannot rot; never fails on timings
 #
-# Needs: hyperfine and GNU time (Debian packages `hyperfine`, `time`), git, cargo. Uses the static
+# Needs: GNU time (Debian package `time`), git, cargo. Timing is done by the interleaving harnesses in
+# benches/ rather than hyperfine: Debian's hyperfine 1.15 cannot feed stdin without a shell, and its
+# shell-startup correction is as uncertain as the differences measured here. Uses the static
 # musl build when the x86_64-unknown-linux-musl target is installed (the binary users put in
 # images), the host release build otherwise. docs/performance.md explains the numbers.
 set -euo pipefail
@@ -12,8 +14,8 @@ cd "$(dirname "$0")/.."
 
 smoke=""
 [[ ${1:-} == --smoke ]] && smoke=--smoke
-for tool in hyperfine /usr/bin/time git cargo; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install -y hyperfine time)" >&2; exit 1; }
+for tool in /usr/bin/time git cargo; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install -y time)" >&2; exit 1; }
 done
 
 if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
@@ -26,7 +28,7 @@ fi
 
 echo "## Machine"
 echo
-echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(git --version), $(hyperfine --version)"
+echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(git --version)"
 echo "helper: $helper"
 echo
 
