@@ -74,6 +74,18 @@ fn main() {
             }
         }
     }
+    // What each variant costs on the wire: one more clone of each, with the server's log.
+    let mut wire = Vec::new();
+    for (_, url) in &variants {
+        let _ = std::fs::remove_dir_all(&target);
+        server.clear_log();
+        let mut clone = env.git(["clone", "--quiet", url.as_str()]);
+        clone.arg(&target);
+        env.run(clone);
+        let log = server.log();
+        let refused = log.iter().filter(|r| r.status == 401).count();
+        wire.push((log.len(), refused));
+    }
     let _ = std::fs::remove_dir_all(&target);
 
     let median = |t: &mut Vec<f64>| {
@@ -91,6 +103,10 @@ fn main() {
     println!("|---|---:|");
     println!("| {} | {helper_ms:.2} |", variants[0].0);
     println!("| {} | {url_ms:.2} |", variants[1].0);
+    println!();
+    for ((name, _), (requests, refused)) in variants.iter().zip(&wire) {
+        println!("{name}: {requests} HTTP requests per clone, {refused} of them answered 401");
+    }
     println!();
     let ratio = helper_ms / url_ms;
     let verdict = if ratio <= 1.02 { "within" } else { "OVER" };
