@@ -6,25 +6,16 @@
 //! alternate, clone after clone, and the medians are compared; removing the clone directory is
 //! not timed.
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use support::{unique_token, ClientEnv, GitServer, TestCa};
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let helper = args
-        .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(|p| std::fs::canonicalize(p).expect("helper binary exists"))
-        .unwrap_or_else(|| PathBuf::from(support::env::HELPER_BIN));
+    let common::BenchArgs { smoke, helper } = common::args();
     let (rounds, warmup) = if smoke { (5, 1) } else { (60, 5) };
 
     let ca = TestCa::new();

@@ -9,6 +9,7 @@
 //! and its shell-startup correction is as uncertain as the 0.1 ms differences measured here.
 //! Spawning directly with `std::process::Command` (posix_spawn) adds no shell at all.
 
+mod common;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,17 +29,7 @@ struct Variant {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let helper = args
-        .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_git-credential-gitlab-ci")));
-    let helper = std::fs::canonicalize(&helper).expect("helper binary exists");
+    let common::BenchArgs { smoke, helper } = common::args();
     let (rounds, warmup) = if smoke { (20, 3) } else { (400, 20) };
 
     let tmp = tempfile::tempdir().unwrap();

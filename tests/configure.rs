@@ -31,16 +31,7 @@ fn git_config_get_all(env: &ClientEnv, file: &Path, key: &str) -> Vec<String> {
 /// The job-token allowlist scenario every test starts from: a server, a repository, a job
 /// environment whose global config already has `credential.helper=store`.
 fn job_with_store_first(label: &str) -> (TestCa, GitServer, ClientEnv) {
-    let ca = TestCa::new();
-    let token = support::unique_token(label);
-    let server = GitServer::start(&ca, &token);
-    server.create_repo("group/project", &[("README.md", b"hello\n")]);
-    let env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .helper_value("store")
-        .build();
-    (ca, server, env)
+    support::job_with_helper(label, "store")
 }
 
 #[test]
@@ -203,16 +194,6 @@ fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2()
     let ca = TestCa::new();
     let token = support::unique_token("configure_runner");
     let server = GitServer::start(&ca, &token);
-    server.create_repo(
-        "group/private-dep",
-        &[
-            (
-                "Cargo.toml",
-                b"[package]\nname = \"private-dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
-            ),
-            ("src/lib.rs", b"pub fn answer() -> u32 {\n    42\n}\n"),
-        ],
-    );
     let mut env = ClientEnv::builder(&ca)
         .server_url(server.url())
         .token(&token)
@@ -235,22 +216,11 @@ fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2()
         );
     }
 
+    let app = support::cargo_project(&server, &env);
     let mut cmd = env.git(["clone", &server.repo_url("group/private-dep"), "dep"]);
     cmd.current_dir(env.work());
     env.run(cmd);
 
-    let app = env.work().join("app");
-    fs::create_dir_all(app.join("src")).unwrap();
-    fs::write(
-        app.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nprivate-dep = {{ git = \"{}\" }}\n",
-            server.repo_url("group/private-dep")
-        ),
-    )
-    .unwrap();
-    fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
     server.clear_log();
     let mut cmd = env.cargo(["fetch"]);
     cmd.current_dir(&app);

@@ -20,15 +20,7 @@ struct Job {
 /// A job environment for a running server with one repository, configured with
 /// `configure --global` (store configured first, as many images do).
 fn configured_job(label: &str) -> Job {
-    let ca = TestCa::new();
-    let token = support::unique_token(label);
-    let server = GitServer::start(&ca, &token);
-    server.create_repo("group/project", &[("README.md", b"hello\n")]);
-    let env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .helper_value("store")
-        .build();
+    let (ca, server, env) = support::job_with_helper(label, "store");
     let job = Job {
         _ca: ca,
         server,

@@ -24,6 +24,17 @@ fn gits() -> Vec<String> {
 }
 
 fn git(git: &str, home: &Path, args: &[&str], stdin: &str) -> Output {
+    git_with_token(git, home, args, stdin, Some(TOKEN))
+}
+
+/// `git <args>` in the isolated `HOME`, as in a job; `token` is `CI_JOB_TOKEN` (unset: `None`).
+fn git_with_token(
+    git: &str,
+    home: &Path,
+    args: &[&str],
+    stdin: &str,
+    token: Option<&str>,
+) -> Output {
     let mut child = Command::new(git)
         .args(args)
         .env_clear()
@@ -32,7 +43,7 @@ fn git(git: &str, home: &Path, args: &[&str], stdin: &str) -> Output {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("CI_SERVER_URL", "https://gitlab.example.com")
-        .env("CI_JOB_TOKEN", TOKEN)
+        .envs(token.map(|t| ("CI_JOB_TOKEN", t)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -153,28 +164,13 @@ fn git_credential_approve_and_reject_leave_no_trace() {
 fn git_shows_our_error_line_when_the_token_is_missing() {
     let g = &gits()[0];
     let home = configured_home(g);
-    let out = Command::new(g)
-        .args(["credential", "fill"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("CI_SERVER_URL", "https://gitlab.example.com")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"protocol=https\nhost=gitlab.example.com\n\n")?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let out = git_with_token(
+        g,
+        home.path(),
+        &["credential", "fill"],
+        "protocol=https\nhost=gitlab.example.com\n\n",
+        None,
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let ours: Vec<&str> = stderr

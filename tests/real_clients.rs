@@ -224,38 +224,6 @@ fn clone_recurse_submodules_absolute_and_relative_https_urls() {
     env.assert_token_not_on_disk(&[]);
 }
 
-/// A crate `private-dep` in `group/private-dep` and, in `$HOME/work/app`, a project that
-/// depends on it by git URL (and on nothing from crates.io). Returns the app directory.
-fn cargo_project(server: &GitServer, env: &ClientEnv) -> std::path::PathBuf {
-    server.create_repo(
-        "group/private-dep",
-        &[
-            (
-                "Cargo.toml",
-                b"[package]\nname = \"private-dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
-            ),
-            ("src/lib.rs", b"pub fn answer() -> u32 {\n    42\n}\n"),
-        ],
-    );
-    let app = env.work().join("app");
-    fs::create_dir_all(app.join("src")).unwrap();
-    fs::write(
-        app.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nprivate-dep = {{ git = \"{}\" }}\n",
-            server.repo_url("group/private-dep")
-        ),
-    )
-    .unwrap();
-    fs::write(
-        app.join("src/main.rs"),
-        "fn main() {\n    println!(\"{}\", private_dep::answer());\n}\n",
-    )
-    .unwrap();
-    app
-}
-
 fn cargo_fetch(git_fetch_with_cli: bool, label: &str) {
     let Setup {
         server, mut env, ..
@@ -263,7 +231,7 @@ fn cargo_fetch(git_fetch_with_cli: bool, label: &str) {
     if git_fetch_with_cli {
         env.set_var("CARGO_NET_GIT_FETCH_WITH_CLI", "true");
     }
-    let app = cargo_project(&server, &env);
+    let app = support::cargo_project(&server, &env);
     let head = server.head("group/private-dep");
 
     let mut cmd = env.cargo(["fetch"]);
@@ -403,7 +371,7 @@ fn second_server_on_another_port_gets_nothing() {
     let other = GitServer::start(&ca, &other_token);
     server.create_repo("group/project", &[("README.md", b"ours\n")]);
     other.create_repo("group/project", &[("README.md", b"theirs\n")]);
-    let app = cargo_project(&other, &env);
+    let app = support::cargo_project(&other, &env);
 
     // Sanity: the job's own server works in this environment.
     env.run(env.git(["ls-remote", &server.repo_url("group/project")]));

@@ -32,3 +32,52 @@ pub use env::{find_bytes_in_tree, run_with_timeout, unique_token, ClientEnv, Run
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
 #[allow(unused_imports)]
 pub use tls::TestCa;
+
+/// A crate `private-dep` in `group/private-dep` on `server` and, in `$HOME/work/app`, a project
+/// that depends on it by git URL (and on nothing from crates.io, so no registry is needed).
+/// Returns the app directory.
+pub fn cargo_project(server: &GitServer, env: &ClientEnv) -> std::path::PathBuf {
+    use std::fs;
+    server.create_repo(
+        "group/private-dep",
+        &[
+            (
+                "Cargo.toml",
+                b"[package]\nname = \"private-dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+            ),
+            ("src/lib.rs", b"pub fn answer() -> u32 {\n    42\n}\n"),
+        ],
+    );
+    let app = env.work().join("app");
+    fs::create_dir_all(app.join("src")).unwrap();
+    fs::write(
+        app.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nprivate-dep = {{ git = \"{}\" }}\n",
+            server.repo_url("group/private-dep")
+        ),
+    )
+    .unwrap();
+    fs::write(
+        app.join("src/main.rs"),
+        "fn main() {\n    println!(\"{}\", private_dep::answer());\n}\n",
+    )
+    .unwrap();
+    app
+}
+
+/// A running server with `group/project` (one README) and a job environment for it whose global
+/// config has only `credential.helper = <helper>` — e.g. `store`, as many images ship.
+pub fn job_with_helper(label: &str, helper: &str) -> (TestCa, GitServer, ClientEnv) {
+    let ca = TestCa::new();
+    let token = unique_token(label);
+    let server = GitServer::start(&ca, &token);
+    server.create_repo("group/project", &[("README.md", b"hello\n")]);
+    let env = ClientEnv::builder(&ca)
+        .server_url(server.url())
+        .token(&token)
+        .helper_value(helper)
+        .build();
+    (ca, server, env)
+}
