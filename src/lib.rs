@@ -6,7 +6,13 @@
 //! [`protocol`] turns bytes into a [`protocol::Request`] and an [`protocol::Answer`] into bytes,
 //! [`policy::decide`] decides, [`server`] and [`token`] say what is configured, and [`helper`]
 //! wires them to standard input and output. Everything written to standard error goes through
-//! [`diagnostics`], which enforces the output rules on every line.
+//! [`diagnostics`], which enforces the output rules on every line; every URL is parsed through
+//! [`urls`].
+//!
+//! Around that core: [`docker`] speaks Docker's credential-helper protocol for the job's
+//! registries with the same rules; [`configure`] registers the helper in git (and Docker)
+//! configuration; [`doctor`] explains a setup and a failing clone; [`gitconfig`] is what both
+//! know about reading git configuration and helper values.
 
 pub mod cli;
 pub mod configure;
