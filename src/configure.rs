@@ -27,11 +27,12 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ConfigureArgs, HelperOptions, DEFAULT_USERNAME};
 use crate::diagnostics::Diagnostics;
+use crate::env::Env;
 use crate::gitconfig::{
     helper_chain, helper_value, installed_gits, is_our_helper, shell_quote, Entry, Git, GitError,
     LIBGIT2_SYSTEM_FILE,
 };
-use crate::server::{Origin, Server, ServerEnv, ServerError};
+use crate::server::{self, Origin, Server, ServerError};
 use crate::token::DEFAULT_TOKEN_ENV;
 
 /// Whether to add the configuration or take it away.
@@ -93,23 +94,19 @@ impl Change {
 }
 
 /// The servers from the environment and `--server`, each with its rewrite base.
-pub fn targets(env: &ServerEnv, options: &[String]) -> Result<Vec<Target>, ServerError> {
+pub fn targets(env: &Env, options: &[String]) -> Result<Vec<Target>, ServerError> {
     let mut targets: Vec<Target> = Vec::new();
     let mut push = |server: Server, raw: Option<&str>| {
-        if targets.iter().any(|t| {
-            t.server.scheme == server.scheme
-                && t.server.host == server.host
-                && t.server.port == server.port
-        }) {
+        if targets.iter().any(|t| t.server.same_origin(&server)) {
             return;
         }
         let path = raw.map(relative_root).unwrap_or_default();
         let base = format!("{server}{path}/");
         targets.push(Target { server, base });
     };
-    if let Some(server) = env.server()? {
+    if let Some(server) = server::from_env(env)? {
         let raw = match server.origin {
-            Origin::ServerUrl => env.url.as_deref(),
+            Origin::ServerUrl => env.non_empty("CI_SERVER_URL").and_then(|v| v.to_str()),
             _ => None,
         };
         push(server, raw);
@@ -319,41 +316,37 @@ pub enum Error {
 /// libgit2 never reads it). `--system`: the system file of each git present, and
 /// `/etc/gitconfig` for libgit2. Neither: the system files when all are writable and
 /// `GIT_CONFIG_NOSYSTEM` is not set, else the global ones.
-pub fn target_files(args: &ConfigureArgs) -> Result<Vec<PathBuf>, Error> {
+pub fn target_files(args: &ConfigureArgs, env: &Env) -> Result<Vec<PathBuf>, Error> {
     if let Some(file) = &args.file {
         return Ok(vec![file.clone()]);
     }
     if args.system {
-        return Ok(system_files());
+        return Ok(system_files(env));
     }
     if args.global {
-        return global_files();
+        return global_files(env);
     }
-    let nosystem = std::env::var_os("GIT_CONFIG_NOSYSTEM")
-        .is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
-    let system = system_files();
-    if !nosystem && system.iter().all(|f| writable(f)) {
+    let system = system_files(env);
+    if !env.flag("GIT_CONFIG_NOSYSTEM") && system.iter().all(|f| writable(f)) {
         Ok(system)
     } else {
-        global_files()
+        global_files(env)
     }
 }
 
-fn system_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = installed_gits()
+fn system_files(env: &Env) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = installed_gits(env)
         .into_iter()
-        .map(|git| Git::new(git).system_file())
+        .map(|git| Git::at(git, env).system_file())
         .collect();
     files.push(PathBuf::from(LIBGIT2_SYSTEM_FILE));
     dedup_paths(files)
 }
 
-fn global_files() -> Result<Vec<PathBuf>, Error> {
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or(Error::NoHome)?;
-    let mut files = vec![Path::new(&home).join(".gitconfig")];
-    if let Some(global) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|g| !g.is_empty()) {
+fn global_files(env: &Env) -> Result<Vec<PathBuf>, Error> {
+    let home = env.non_empty("HOME").ok_or(Error::NoHome)?;
+    let mut files = vec![Path::new(home).join(".gitconfig")];
+    if let Some(global) = env.non_empty("GIT_CONFIG_GLOBAL") {
         files.push(PathBuf::from(global));
     }
     Ok(dedup_paths(files))
@@ -418,7 +411,7 @@ pub fn run(
     action: Action,
     args: &ConfigureArgs,
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     diagnostics: &Diagnostics,
     out: &mut impl Write,
 ) -> Result<(), Error> {
@@ -435,19 +428,22 @@ pub fn run(
         return Err(Error::Multiline);
     }
     let targets = targets(env, &options.servers)?;
-    let ssh_host = non_empty_var("CI_SERVER_SHELL_SSH_HOST");
-    let ssh_port = non_empty_var("CI_SERVER_SHELL_SSH_PORT");
-    let rewrites = rewrites(&targets, ssh_host.as_deref(), ssh_port.as_deref());
+    let var = |name| env.non_empty(name).and_then(|v| v.to_str());
+    let rewrites = rewrites(
+        &targets,
+        var("CI_SERVER_SHELL_SSH_HOST"),
+        var("CI_SERVER_SHELL_SSH_PORT"),
+    );
     let rewrites = match (action, args.rewrite_ssh) {
         (Action::Configure, false) => Vec::new(),
         _ => rewrites,
     };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let exe = program_path(&cwd)?;
+    let cwd = env.cwd().unwrap_or(Path::new("/"));
+    let exe = program_path(env, cwd)?;
     let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
-    let helper = helper_value(&exe, &helper_args(options, &cwd));
-    let files = target_files(args)?;
-    let git = Git::default();
+    let helper = helper_value(&exe, &helper_args(options, cwd));
+    let files = target_files(args, env)?;
+    let git = Git::new(env);
     let verb = match action {
         Action::Configure => "configured",
         Action::Unconfigure => "unconfigured",
@@ -572,16 +568,15 @@ pub fn helper_name(value: &str) -> String {
 /// The absolute path to write: the path this program was started by (through a symbolic link
 /// such as /usr/local/bin/git-credential-gitlab-ci, or found on PATH) when it leads to this very
 /// executable, so that an upgrade behind the link keeps working; else the executable's own path.
-fn program_path(cwd: &Path) -> Result<PathBuf, Error> {
-    let exe = std::env::current_exe().map_err(|e| Error::CurrentExe(e.kind()))?;
+fn program_path(env: &Env, cwd: &Path) -> Result<PathBuf, Error> {
+    let exe = env.exe().map_err(Error::CurrentExe)?.to_path_buf();
     let real = exe.canonicalize().unwrap_or_else(|_| exe.clone());
-    let argv0 = std::env::args_os().next().map(PathBuf::from);
-    let candidate = argv0.and_then(|arg0| {
+    let candidate = env.argv0().map(PathBuf::from).and_then(|arg0| {
         if arg0.components().count() > 1 {
             Some(cwd.join(arg0))
         } else {
-            let path = std::env::var_os("PATH")?;
-            std::env::split_paths(&path)
+            env.path_dirs()
+                .into_iter()
                 .map(|dir| dir.join(&arg0))
                 .find(|p| p.is_file())
         }
@@ -607,10 +602,6 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,10 +610,7 @@ mod tests {
     const HELPER: &str = "/usr/local/bin/git-credential-gitlab-ci";
 
     fn gitlab() -> Vec<Target> {
-        let env = ServerEnv {
-            url: Some("https://gitlab.example.com/gitlab".into()),
-            ..ServerEnv::default()
-        };
+        let env = Env::from_vars([("CI_SERVER_URL", "https://gitlab.example.com/gitlab")]);
         targets(&env, &["localhost:8443".into()]).unwrap()
     }
 

@@ -20,9 +20,9 @@ use zeroize::Zeroizing;
 
 use crate::cli::DEFAULT_USERNAME;
 use crate::diagnostics::{shown, Diagnostics};
-use crate::protocol::split_port;
-use crate::server::parse_port;
+use crate::env::Env;
 use crate::token::{self, TokenError, TokenSource};
+use crate::urls::{parse_port, split_port};
 
 /// What Docker's own helpers print (on stdout, exit status 1) when they know no credentials.
 /// Clients compare the trimmed output with exactly this text and then fall back to anonymous
@@ -174,36 +174,27 @@ impl Registry {
     }
 }
 
-/// The environment variables that name the job's registries, as read by the caller.
-#[derive(Debug, Default, Clone)]
-pub struct RegistryEnv {
-    pub registry: Option<String>,
-    pub dependency_proxy: Option<String>,
-}
-
-impl RegistryEnv {
-    pub fn from_process_env() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-        RegistryEnv {
-            registry: var("CI_REGISTRY"),
-            dependency_proxy: var("CI_DEPENDENCY_PROXY_SERVER"),
-        }
-    }
-}
+/// The variables that name the job's registries, set by GitLab in every job.
+pub const VARIABLES: [&str; 2] = ["CI_REGISTRY", "CI_DEPENDENCY_PROXY_SERVER"];
 
 /// The registries to answer for: `CI_REGISTRY`, `CI_DEPENDENCY_PROXY_SERVER`, then each
 /// `--registry`, without duplicates (same host and port).
 pub fn configured_registries(
-    env: &RegistryEnv,
+    env: &Env,
     options: &[String],
 ) -> Result<Vec<Registry>, RegistryError> {
+    // A variable that is set but empty (or not Unicode, which no address is) counts as unset.
+    let var = |name| env.non_empty(name).and_then(std::ffi::OsStr::to_str);
     let from_env = [
-        (&env.registry, RegistryOrigin::Registry),
-        (&env.dependency_proxy, RegistryOrigin::DependencyProxy),
+        (var("CI_REGISTRY"), RegistryOrigin::Registry),
+        (
+            var("CI_DEPENDENCY_PROXY_SERVER"),
+            RegistryOrigin::DependencyProxy,
+        ),
     ];
     let values = from_env
         .into_iter()
-        .filter_map(|(value, origin)| value.as_deref().map(|v| (v, origin)))
+        .filter_map(|(value, origin)| value.map(|v| (v, origin)))
         .chain(options.iter().map(|v| (v.as_str(), RegistryOrigin::Option)));
     let mut registries: Vec<Registry> = Vec::new();
     for (value, origin) in values {
@@ -341,6 +332,7 @@ fn write_out(output: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
 pub fn get(
     registries: &[Registry],
     source: &TokenSource,
+    env: &Env,
     input: impl Read,
     output: &mut impl Write,
     diagnostics: &Diagnostics,
@@ -367,7 +359,7 @@ pub fn get(
             registry,
             server_url,
         } => {
-            let secret = token::load(source).map_err(|error| Error::Token {
+            let secret = token::load(source, env).map_err(|error| Error::Token {
                 registry: registry.to_string(),
                 error,
             })?;
@@ -748,10 +740,10 @@ mod tests {
 
     #[test]
     fn registries_come_from_both_variables_and_options_without_duplicates() {
-        let env = RegistryEnv {
-            registry: Some("registry.example.com".into()),
-            dependency_proxy: Some("gitlab.example.com:443".into()),
-        };
+        let env = Env::from_vars([
+            ("CI_REGISTRY", "registry.example.com"),
+            ("CI_DEPENDENCY_PROXY_SERVER", "gitlab.example.com:443"),
+        ]);
         let got = configured_registries(
             &env,
             &[
@@ -770,10 +762,7 @@ mod tests {
                 ("mirror.example.com:5000", RegistryOrigin::Option),
             ]
         );
-        let bad = RegistryEnv {
-            registry: Some("http://registry.example.com".into()),
-            dependency_proxy: None,
-        };
+        let bad = Env::from_vars([("CI_REGISTRY", "http://registry.example.com")]);
         assert_eq!(
             configured_registries(&bad, &[]),
             Err(RegistryError::Invalid(RegistryOrigin::Registry))

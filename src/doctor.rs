@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{DoctorArgs, HelperOptions, DEFAULT_USERNAME};
 use crate::configure::helper_name;
+use crate::env::Env;
 use crate::gitconfig::{
     helper_chain, is_our_helper, our_helper_args, Entry, Git, LIBGIT2_SYSTEM_FILE,
 };
-use crate::server::{Origin, Server, ServerEnv};
+use crate::server::{self, Origin, Server};
 use crate::token::{self, TokenError, TokenSource, DEFAULT_TOKEN_ENV};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,22 +131,18 @@ pub fn parse_helper_line(value: &str) -> Option<HelperLine> {
 /// Servers: the environment's, doctor's own `--server`, and those written into our helper
 /// values in git configuration.
 pub fn known_servers(
-    env: &ServerEnv,
+    env: &Env,
     options: &[String],
     entries: &[Entry],
 ) -> (Vec<KnownServer>, Vec<Check>) {
     let mut servers: Vec<KnownServer> = Vec::new();
     let mut checks = Vec::new();
     let mut push = |server: Server, from: String| {
-        if !servers.iter().any(|k| {
-            k.server.scheme == server.scheme
-                && k.server.host == server.host
-                && k.server.port == server.port
-        }) {
+        if !servers.iter().any(|k| k.server.same_origin(&server)) {
             servers.push(KnownServer { server, from });
         }
     };
-    match env.server() {
+    match server::from_env(env) {
         Ok(Some(server)) => {
             let from = server.origin.to_string();
             push(server, from)
@@ -624,11 +621,11 @@ fn display_url(url: &str) -> String {
 pub fn run(
     args: &DoctorArgs,
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     secrets: &[String],
     out: &mut impl Write,
 ) -> bool {
-    let git = Git::default();
+    let git = Git::new(env);
     let mut checks = Vec::new();
     match git.version() {
         Some(v) => checks.push(Check::note("git", format!("using {v}"))),
@@ -658,7 +655,7 @@ pub fn run(
     }
 
     let source = token_source(options, &lines);
-    checks.push(check_token(&source, token::load(&source).map(|_| ())));
+    checks.push(check_token(&source, token::load(&source, env).map(|_| ())));
 
     checks.extend(check_helper_programs(&entries, |p| {
         use std::os::unix::fs::PermissionsExt;
@@ -669,8 +666,9 @@ pub fn run(
     }
 
     // cargo
-    let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-    let vars: BTreeMap<String, String> = std::env::vars_os()
+    let var = |name: &str| env.get(name).map(|v| v.to_string_lossy().into_owned());
+    let vars: BTreeMap<String, String> = env
+        .vars()
         .map(|(k, v)| {
             (
                 k.to_string_lossy().into_owned(),
@@ -683,7 +681,7 @@ pub fn run(
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .or_else(|| home.as_ref().map(|h| h.join(".cargo")));
-    let cargo_configs = cargo_config_texts(cargo_home.as_deref());
+    let cargo_configs = cargo_config_texts(env.cwd(), cargo_home.as_deref());
     let fetch_with_cli = var("CARGO_NET_GIT_FETCH_WITH_CLI").is_some_and(|v| v == "true")
         || cargo_configs
             .iter()
@@ -760,7 +758,7 @@ pub fn run(
 
     if let Some(url) = &args.probe_url {
         let shown = display_url(url);
-        let (success, timed_out, stderr) = probe(url, Duration::from_secs(args.timeout));
+        let (success, timed_out, stderr) = probe(url, Duration::from_secs(args.timeout), env);
         let mut stderr = stderr;
         for secret in secrets.iter().filter(|s| s.len() >= 4) {
             stderr = stderr.replace(secret.as_str(), "[REDACTED]");
@@ -775,9 +773,9 @@ pub fn run(
 
 /// The cargo configuration files that apply here: `.cargo/config.toml` (and `config`) in this
 /// directory and every parent, and in `CARGO_HOME`.
-fn cargo_config_texts(cargo_home: Option<&Path>) -> Vec<(PathBuf, String)> {
+fn cargo_config_texts(cwd: Option<&Path>, cargo_home: Option<&Path>) -> Vec<(PathBuf, String)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
+    if let Some(cwd) = cwd {
         dirs.extend(cwd.ancestors().map(|d| d.join(".cargo")));
     }
     if let Some(home) = cargo_home {
@@ -798,9 +796,10 @@ fn cargo_config_texts(cargo_home: Option<&Path>) -> Vec<(PathBuf, String)> {
 }
 
 /// `git ls-remote URL` without prompts, killed after `timeout`: (success, timed out, stderr).
-fn probe(url: &str, timeout: Duration) -> (bool, bool, String) {
+fn probe(url: &str, timeout: Duration, env: &Env) -> (bool, bool, String) {
     use std::os::unix::process::CommandExt;
-    let child = Command::new("git")
+    let child = env
+        .command("git")
         .args(["ls-remote", "--", url])
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_ASKPASS")

@@ -11,6 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::env::Env;
 use crate::server::Server;
 
 /// The binary's file name; a helper value whose program has this name is ours.
@@ -280,29 +281,29 @@ pub enum GitError {
     Failed { command: String, message: String },
 }
 
-/// The git program used to read and write configuration.
+/// The git program used to read and write configuration, run with the environment snapshot.
 #[derive(Debug, Clone)]
-pub struct Git {
+pub struct Git<'a> {
     pub program: OsString,
+    env: &'a Env,
 }
 
-impl Default for Git {
-    fn default() -> Self {
-        Git {
-            program: "git".into(),
-        }
+impl<'a> Git<'a> {
+    /// The `git` found on `PATH`.
+    pub fn new(env: &'a Env) -> Git<'a> {
+        Git::at("git", env)
     }
-}
 
-impl Git {
-    pub fn new(program: impl Into<OsString>) -> Git {
+    /// The git at `program`.
+    pub fn at(program: impl Into<OsString>, env: &'a Env) -> Git<'a> {
         Git {
             program: program.into(),
+            env,
         }
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(&self.program);
+        let mut command = self.env.command(&self.program);
         command.stdin(Stdio::null());
         command
     }
@@ -401,15 +402,15 @@ pub const LIBGIT2_SYSTEM_FILE: &str = "/etc/gitconfig";
 
 /// The gits whose system files count: the one on PATH, Debian's and one built under
 /// /usr/local, each when present.
-pub fn installed_gits() -> Vec<PathBuf> {
+pub fn installed_gits(env: &Env) -> Vec<PathBuf> {
     let mut gits: Vec<PathBuf> = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(found) = std::env::split_paths(&path)
-            .map(|dir| dir.join("git"))
-            .find(|p| p.is_file())
-        {
-            gits.push(found);
-        }
+    if let Some(found) = env
+        .path_dirs()
+        .into_iter()
+        .map(|dir| dir.join("git"))
+        .find(|p| p.is_file())
+    {
+        gits.push(found);
     }
     for fixed in ["/usr/bin/git", "/usr/local/bin/git"] {
         let fixed = PathBuf::from(fixed);

@@ -4,9 +4,10 @@ use std::io::{self, BufRead, Write};
 
 use crate::cli::HelperOptions;
 use crate::diagnostics::{shown, Diagnostics};
+use crate::env::Env;
 use crate::policy::{decide, Decision};
 use crate::protocol::{discard_request, read_request, Answer, ProtocolError};
-use crate::server::{configured_servers, ServerEnv, ServerError};
+use crate::server::{configured_servers, ServerError};
 use crate::token::{self, TokenError};
 
 /// A failure that makes `get` exit 1 with one line on standard error.
@@ -28,7 +29,7 @@ pub enum Error {
 /// nothing. Nothing is written until the decision and the token are both final.
 pub fn get(
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     input: impl BufRead,
     output: &mut impl Write,
     diagnostics: &Diagnostics,
@@ -43,7 +44,7 @@ pub fn get(
 
 fn decide_answer(
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     input: impl BufRead,
     diagnostics: &Diagnostics,
 ) -> Result<Answer, Error> {
@@ -83,7 +84,7 @@ fn decide_answer(
         }
         Decision::Answer(server) => {
             let source = options.token.source();
-            let password = token::load(&source).map_err(|error| Error::Token {
+            let password = token::load(&source, env).map_err(|error| Error::Token {
                 server: server.to_string(),
                 error,
             })?;
@@ -107,12 +108,7 @@ pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagno
 /// `erase`: git sends it after the server refused the credentials it used. When the request is
 /// for a server this helper answers (the password check aside: erase carries the rejected
 /// password), say so on one line and point at `doctor`; nothing else is done.
-pub fn erase(
-    options: &HelperOptions,
-    env: &ServerEnv,
-    input: impl BufRead,
-    diagnostics: &Diagnostics,
-) {
+pub fn erase(options: &HelperOptions, env: &Env, input: impl BufRead, diagnostics: &Diagnostics) {
     let Ok(mut request) = read_request(input) else {
         diagnostics.debug(|| "erase: nothing to do, the job token is never stored");
         return;

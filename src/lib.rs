@@ -19,6 +19,7 @@ pub mod configure;
 pub mod diagnostics;
 pub mod docker;
 pub mod doctor;
+pub mod env;
 pub mod gitconfig;
 pub mod helper;
 pub mod policy;

@@ -1,6 +1,8 @@
 //! The binary: parse arguments, call the library, map the outcome to an exit status.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -10,34 +12,49 @@ use git_credential_gitlab_ci::cli::{
     DEFAULT_USERNAME,
 };
 use git_credential_gitlab_ci::configure::{self, Action};
-use git_credential_gitlab_ci::diagnostics::Diagnostics;
+use git_credential_gitlab_ci::diagnostics::{Diagnostics, DEBUG_ENV};
 use git_credential_gitlab_ci::doctor;
-use git_credential_gitlab_ci::server::ServerEnv;
+use git_credential_gitlab_ci::env::Env;
+use git_credential_gitlab_ci::server;
 use git_credential_gitlab_ci::token::{TokenSource, DEFAULT_TOKEN_ENV};
 use git_credential_gitlab_ci::{docker, helper};
 
 fn main() -> ExitCode {
-    if std::env::args_os()
-        .next()
-        .is_some_and(|argv0| is_docker_name(&argv0))
-    {
-        let cli = match DockerCli::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = args.first().cloned();
+    if argv0.as_deref().is_some_and(is_docker_name) {
+        let cli = match DockerCli::try_parse_from(&args) {
             Ok(cli) => cli,
-            Err(e) => return usage(e),
+            Err(e) => return usage(e, argv0),
         };
-        let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.token.token_env]);
-        return run_docker(&cli.docker, &cli.token.source(), &diagnostics);
+        let token_vars = [DEFAULT_TOKEN_ENV, &cli.token.token_env];
+        let env = match cli.docker.operation {
+            DockerOperation::Configure => Env::read_all(argv0),
+            _ => Env::read(protocol_vars(&docker::VARIABLES, &token_vars), argv0),
+        };
+        let diagnostics = Diagnostics::from_env(&env, &token_vars);
+        return run_docker(&cli.docker, &cli.token.source(), &env, &diagnostics);
     }
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return usage(e),
+        Err(e) => return usage(e, argv0),
     };
-    let diagnostics = Diagnostics::from_env(&[DEFAULT_TOKEN_ENV, &cli.helper.token.token_env]);
+    let token_vars = [DEFAULT_TOKEN_ENV, &cli.helper.token.token_env];
+    let env = match &cli.operation {
+        Operation::Get | Operation::Store | Operation::Erase | Operation::Other(_) => {
+            Env::read(protocol_vars(&server::VARIABLES, &token_vars), argv0)
+        }
+        Operation::Docker(args) if !matches!(args.operation, DockerOperation::Configure) => {
+            Env::read(protocol_vars(&docker::VARIABLES, &token_vars), argv0)
+        }
+        _ => Env::read_all(argv0),
+    };
+    let diagnostics = Diagnostics::from_env(&env, &token_vars);
     match &cli.operation {
         Operation::Get => {
             let result = helper::get(
                 &cli.helper,
-                &ServerEnv::from_process_env(),
+                &env,
                 io::stdin().lock(),
                 &mut io::stdout().lock(),
                 &diagnostics,
@@ -55,12 +72,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Operation::Erase => {
-            helper::erase(
-                &cli.helper,
-                &ServerEnv::from_process_env(),
-                io::stdin().lock(),
-                &diagnostics,
-            );
+            helper::erase(&cli.helper, &env, io::stdin().lock(), &diagnostics);
             ExitCode::SUCCESS
         }
         Operation::Docker(args) => {
@@ -71,22 +83,18 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            run_docker(args, &cli.helper.token.source(), &diagnostics)
+            run_docker(args, &cli.helper.token.source(), &env, &diagnostics)
         }
-        Operation::Configure(args) => configure(Action::Configure, args, &cli, &diagnostics),
-        Operation::Unconfigure(args) => configure(Action::Unconfigure, args, &cli, &diagnostics),
+        Operation::Configure(args) => configure(Action::Configure, args, &cli, &env, &diagnostics),
+        Operation::Unconfigure(args) => {
+            configure(Action::Unconfigure, args, &cli, &env, &diagnostics)
+        }
         Operation::Doctor(args) => {
-            let secrets: Vec<String> = [DEFAULT_TOKEN_ENV, cli.helper.token.token_env.as_str()]
+            let secrets: Vec<String> = token_vars
                 .iter()
-                .filter_map(|name| std::env::var(name).ok())
+                .filter_map(|name| env.get(name)?.to_str().map(String::from))
                 .collect();
-            let healthy = doctor::run(
-                args,
-                &cli.helper,
-                &ServerEnv::from_process_env(),
-                &secrets,
-                &mut io::stdout().lock(),
-            );
+            let healthy = doctor::run(args, &cli.helper, &env, &secrets, &mut io::stdout().lock());
             match healthy {
                 true => ExitCode::SUCCESS,
                 false => ExitCode::FAILURE,
@@ -98,7 +106,20 @@ fn main() -> ExitCode {
 
 /// The docker credential-helper mode. A failure is one line on stderr and the same line on
 /// stdout, where Docker's clients read a helper's error text; the token is in neither.
-fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics) -> ExitCode {
+/// What the protocol paths read: `variables`, the debug switch and the token variables.
+fn protocol_vars<'a>(variables: &'a [&'a str], token_vars: &'a [&'a str]) -> Vec<&'a str> {
+    let mut names = variables.to_vec();
+    names.push(DEBUG_ENV);
+    names.extend(token_vars);
+    names
+}
+
+fn run_docker(
+    args: &DockerArgs,
+    source: &TokenSource,
+    env: &Env,
+    diagnostics: &Diagnostics,
+) -> ExitCode {
     let fail = |error: &docker::Error| {
         let line = diagnostics.line(error);
         let _ = io::stdout().lock().write_all(line.as_bytes());
@@ -118,10 +139,7 @@ fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics
     if let DockerOperation::Other(_) = operation {
         return fail(&docker::Error::UnknownOperation);
     }
-    let registries = match docker::configured_registries(
-        &docker::RegistryEnv::from_process_env(),
-        &args.registries,
-    ) {
+    let registries = match docker::configured_registries(env, &args.registries) {
         Ok(registries) => registries,
         Err(e) => return fail(&e.into()),
     };
@@ -129,13 +147,14 @@ fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics
         DockerOperation::Get => docker::get(
             &registries,
             source,
+            env,
             io::stdin().lock(),
             &mut io::stdout().lock(),
             diagnostics,
         )
         .map(|outcome| outcome == docker::GetOutcome::Answered),
         DockerOperation::List => docker::list(&registries, &mut io::stdout().lock()).map(|()| true),
-        _ => configure_docker(&registries).map(|()| true),
+        _ => configure_docker(&registries, env).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -145,13 +164,11 @@ fn run_docker(args: &DockerArgs, source: &TokenSource, diagnostics: &Diagnostics
 }
 
 /// `docker configure`: adds the credHelpers entries and says what it did on stdout.
-fn configure_docker(registries: &[docker::Registry]) -> Result<(), docker::Error> {
-    let docker_config = std::env::var_os("DOCKER_CONFIG").map(std::path::PathBuf::from);
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+fn configure_docker(registries: &[docker::Registry], env: &Env) -> Result<(), docker::Error> {
     docker::configure_and_report(
         registries,
-        docker_config.as_deref(),
-        home.as_deref(),
+        env.get("DOCKER_CONFIG").map(Path::new),
+        env.get("HOME").map(Path::new),
         &mut io::stdout().lock(),
     )
     .map(|_| ())
@@ -161,13 +178,14 @@ fn configure(
     action: Action,
     args: &ConfigureArgs,
     cli: &Cli,
+    env: &Env,
     diagnostics: &Diagnostics,
 ) -> ExitCode {
     let result = configure::run(
         action,
         args,
         &cli.helper,
-        &ServerEnv::from_process_env(),
+        env,
         diagnostics,
         &mut io::stdout().lock(),
     );
@@ -176,10 +194,7 @@ fn configure(
         return ExitCode::FAILURE;
     }
     if args.docker && action == Action::Configure {
-        let registries = docker::configured_registries(
-            &docker::RegistryEnv::from_process_env(),
-            &args.registries,
-        )
+        let registries = docker::configured_registries(env, &args.registries)
         .map_err(docker::Error::from)
         .and_then(|registries| match args.dry_run {
             true => {
@@ -191,7 +206,7 @@ fn configure(
                 let _ = io::stdout().lock().write_all(line.as_bytes());
                 Ok(())
             }
-            false => configure_docker(&registries),
+            false => configure_docker(&registries, env),
         });
         if let Err(e) = registries {
             diagnostics.error(&e);
@@ -203,7 +218,7 @@ fn configure(
 
 /// `--help` and `--version` go to stdout; a usage error becomes one prefixed line on stderr
 /// (clap's multi-line report would break the one-line rule) and exit status 2.
-fn usage(error: clap::Error) -> ExitCode {
+fn usage(error: clap::Error, argv0: Option<OsString>) -> ExitCode {
     match error.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
@@ -220,7 +235,8 @@ fn usage(error: clap::Error) -> ExitCode {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            Diagnostics::from_env(&[DEFAULT_TOKEN_ENV]).error(&format_args!(
+            let env = Env::read([DEFAULT_TOKEN_ENV], argv0);
+            Diagnostics::from_env(&env, &[DEFAULT_TOKEN_ENV]).error(&format_args!(
                 "{message}; see git-credential-gitlab-ci --help"
             ));
             ExitCode::from(2)

@@ -19,9 +19,9 @@ use std::cell::Cell;
 use git_credential_gitlab_ci::docker::{
     decide_registry, Registry, RegistryDecision, RegistryOrigin,
 };
-use git_credential_gitlab_ci::policy::{decide, host_matches, Decision};
+use git_credential_gitlab_ci::policy::{decide, Decision};
 use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
-use git_credential_gitlab_ci::server::{Origin, Server};
+use git_credential_gitlab_ci::server::{host_matches, Origin, Server};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
