@@ -25,15 +25,18 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ConfigureArgs, HelperOptions, DEFAULT_USERNAME};
 use crate::diagnostics::Diagnostics;
+use crate::docker;
 use crate::env::Env;
 use crate::gitconfig::{
     helper_chain, helper_value, installed_gits, is_our_helper, shell_quote, Entry, Git, GitError,
     LIBGIT2_SYSTEM_FILE,
 };
+use crate::options::HelperOptions;
+use crate::outcome::Outcome;
+use crate::policy::DEFAULT_USERNAME;
 use crate::server::{self, Origin, Server, ServerError};
-use crate::token::DEFAULT_TOKEN_ENV;
+use crate::token::{TokenSource, DEFAULT_TOKEN_ENV};
 
 /// Whether to add the configuration or take it away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +45,37 @@ pub enum Action {
     Unconfigure,
 }
 
+/// Which git configuration files to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Target {
+    /// The system files when they are all writable and `GIT_CONFIG_NOSYSTEM` is not set, else
+    /// the global ones.
+    #[default]
+    Auto,
+    /// `--system`.
+    System,
+    /// `--global`.
+    Global,
+    /// `--file PATH`.
+    File(PathBuf),
+}
+
+/// What `configure` and `unconfigure` are asked to do, besides the helper's own options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub target: Target,
+    /// `--rewrite-ssh`.
+    pub rewrite_ssh: bool,
+    /// `--dry-run`: print the commands instead of running them.
+    pub dry_run: bool,
+    /// `--docker` (with its `--registry` values): also add Docker `credHelpers` entries.
+    pub docker: Option<docker::Options>,
+}
+
 /// A server and the https base URL its SSH-style URLs are rewritten to (with the instance's
 /// relative root, e.g. `https://example.com/gitlab/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct ServerBase {
     pub server: Server,
     pub base: String,
 }
@@ -94,15 +124,15 @@ impl Change {
 }
 
 /// The servers from the environment and `--server`, each with its rewrite base.
-pub fn targets(env: &Env, options: &[String]) -> Result<Vec<Target>, ServerError> {
-    let mut targets: Vec<Target> = Vec::new();
+pub fn targets(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerError> {
+    let mut targets: Vec<ServerBase> = Vec::new();
     let mut push = |server: Server, raw: Option<&str>| {
         if targets.iter().any(|t| t.server.same_origin(&server)) {
             return;
         }
         let path = raw.map(relative_root).unwrap_or_default();
         let base = format!("{server}{path}/");
-        targets.push(Target { server, base });
+        targets.push(ServerBase { server, base });
     };
     if let Some(server) = server::from_env(env)? {
         let raw = match server.origin {
@@ -137,7 +167,7 @@ fn relative_root(raw: &str) -> String {
 /// when `CI_SERVER_URL` is set); other servers use their own host and port 22. A value already
 /// taken by an earlier server is not repeated (git would not know which to apply).
 pub fn rewrites(
-    targets: &[Target],
+    targets: &[ServerBase],
     ssh_host: Option<&str>,
     ssh_port: Option<&str>,
 ) -> Vec<Rewrite> {
@@ -177,7 +207,7 @@ pub fn plan(
     action: Action,
     entries: &[Entry],
     helper: &str,
-    targets: &[Target],
+    targets: &[ServerBase],
     rewrites: &[Rewrite],
 ) -> Vec<Change> {
     let mut changes: Vec<Change> = Vec::new();
@@ -270,18 +300,18 @@ pub fn helper_args(options: &HelperOptions, cwd: &Path) -> Vec<String> {
     if options.username != DEFAULT_USERNAME {
         args.extend(["--username".to_string(), options.username.clone()]);
     }
-    match &options.token.token_file {
-        Some(path) => {
+    match &options.token {
+        TokenSource::File(path) => {
             let path = cwd.join(path);
             args.extend([
                 "--token-file".to_string(),
                 path.to_string_lossy().into_owned(),
             ]);
         }
-        None if options.token.token_env != DEFAULT_TOKEN_ENV => {
-            args.extend(["--token-env".to_string(), options.token.token_env.clone()]);
+        TokenSource::Env(name) if name != DEFAULT_TOKEN_ENV => {
+            args.extend(["--token-env".to_string(), name.clone()]);
         }
-        None => {}
+        TokenSource::Env(_) => {}
     }
     args
 }
@@ -309,6 +339,8 @@ pub enum Error {
     NotLast(PathBuf),
     #[error("--server, --username, --token-env and --token-file must be one line each")]
     Multiline,
+    #[error("{0}")]
+    Docker(#[from] docker::Error),
 }
 
 /// Which files a target means. `--global`: `$HOME/.gitconfig`, which git and libgit2 both read,
@@ -316,15 +348,12 @@ pub enum Error {
 /// libgit2 never reads it). `--system`: the system file of each git present, and
 /// `/etc/gitconfig` for libgit2. Neither: the system files when all are writable and
 /// `GIT_CONFIG_NOSYSTEM` is not set, else the global ones.
-pub fn target_files(args: &ConfigureArgs, env: &Env) -> Result<Vec<PathBuf>, Error> {
-    if let Some(file) = &args.file {
-        return Ok(vec![file.clone()]);
-    }
-    if args.system {
-        return Ok(system_files(env));
-    }
-    if args.global {
-        return global_files(env);
+pub fn target_files(target: &Target, env: &Env) -> Result<Vec<PathBuf>, Error> {
+    match target {
+        Target::File(file) => return Ok(vec![file.clone()]),
+        Target::System => return Ok(system_files(env)),
+        Target::Global => return global_files(env),
+        Target::Auto => {}
     }
     let system = system_files(env);
     if !env.flag("GIT_CONFIG_NOSYSTEM") && system.iter().all(|f| writable(f)) {
@@ -405,25 +434,73 @@ fn writable(file: &Path) -> bool {
     }
 }
 
-/// Runs `configure` or `unconfigure`: prints what it did (or, with `--dry-run`, the commands)
-/// on `out`; warnings go through `diagnostics`. `Ok(())` also when there was nothing to do.
+/// Runs `configure` or `unconfigure` (and, with `--docker`, Docker's part): prints what it did
+/// (or, with `--dry-run`, the commands) on `out`; warnings and the error that stops it go
+/// through `diagnostics`.
 pub fn run(
     action: Action,
-    args: &ConfigureArgs,
+    args: &Options,
+    options: &HelperOptions,
+    env: &Env,
+    diagnostics: &Diagnostics,
+    out: &mut impl Write,
+) -> Outcome {
+    let result =
+        configure_git(action, args, options, env, diagnostics, out).and_then(|()| {
+            match (&args.docker, action) {
+                (Some(docker), Action::Configure) => {
+                    configure_docker(docker, args.dry_run, env, out)
+                }
+                _ => Ok(()),
+            }
+        });
+    match result {
+        Ok(()) => Outcome::Success,
+        Err(e) => {
+            diagnostics.error(&e);
+            Outcome::Failure
+        }
+    }
+}
+
+/// `--docker`: the `credHelpers` entries for the job's registries, or the line saying so.
+fn configure_docker(
+    options: &docker::Options,
+    dry_run: bool,
+    env: &Env,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let registries =
+        docker::configured_registries(env, &options.registries).map_err(docker::Error::from)?;
+    if dry_run {
+        let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+        let _ = writeln!(
+            out,
+            "# docker: add credHelpers {} (value \"gitlab-ci\") to $DOCKER_CONFIG/config.json",
+            names.join(", ")
+        );
+        return Ok(());
+    }
+    docker::configure_and_report(&registries, env, out)?;
+    Ok(())
+}
+
+fn configure_git(
+    action: Action,
+    args: &Options,
     options: &HelperOptions,
     env: &Env,
     diagnostics: &Diagnostics,
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let single_line = |s: &str| !s.contains(['\n', '\r', '\0']);
+    let token = match &options.token {
+        TokenSource::Env(name) => name.clone(),
+        TokenSource::File(path) => path.to_string_lossy().into_owned(),
+    };
     if !options.servers.iter().all(|s| single_line(s))
         || !single_line(&options.username)
-        || !single_line(&options.token.token_env)
-        || !options
-            .token
-            .token_file
-            .as_ref()
-            .map_or(true, |p| single_line(&p.to_string_lossy()))
+        || !single_line(&token)
     {
         return Err(Error::Multiline);
     }
@@ -442,7 +519,7 @@ pub fn run(
     let exe = program_path(env, cwd)?;
     let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
     let helper = helper_value(&exe, &helper_args(options, cwd));
-    let files = target_files(args, env)?;
+    let files = target_files(&args.target, env)?;
     let git = Git::new(env);
     let verb = match action {
         Action::Configure => "configured",
@@ -505,7 +582,7 @@ fn summary(
     verb: &str,
     file: &Path,
     changes: &[Change],
-    targets: &[Target],
+    targets: &[ServerBase],
     rewrites: &[Rewrite],
 ) -> String {
     let mut text = format!("{verb} {}", file.display());
@@ -533,7 +610,7 @@ fn summary(
 /// After configuring: one line per server for which git, reading all its files, would still
 /// run another helper (and so give it the token on `store`) — a helper configured after ours,
 /// for instance in the global file after the system file.
-fn warn_about_other_helpers(git: &Git, targets: &[Target], diagnostics: &Diagnostics) {
+fn warn_about_other_helpers(git: &Git, targets: &[ServerBase], diagnostics: &Diagnostics) {
     let Ok(entries) = git.list_all() else {
         return;
     };
@@ -605,11 +682,10 @@ fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::TokenOptions;
 
     const HELPER: &str = "/usr/local/bin/git-credential-gitlab-ci";
 
-    fn gitlab() -> Vec<Target> {
+    fn gitlab() -> Vec<ServerBase> {
         let env = Env::from_vars([("CI_SERVER_URL", "https://gitlab.example.com/gitlab")]);
         targets(&env, &["localhost:8443".into()]).unwrap()
     }
@@ -762,22 +838,15 @@ mod tests {
 
     #[test]
     fn helper_args_carry_only_non_default_options() {
-        let mut options = HelperOptions {
-            servers: vec![],
-            username: DEFAULT_USERNAME.into(),
-            token: TokenOptions {
-                token_env: DEFAULT_TOKEN_ENV.into(),
-                token_file: None,
-            },
-        };
+        let mut options = HelperOptions::default();
         assert!(helper_args(&options, Path::new("/w")).is_empty());
         options.servers = vec!["https://a.example".into()];
-        options.token.token_env = "MY_TOKEN".into();
+        options.token = TokenSource::Env("MY_TOKEN".into());
         assert_eq!(
             helper_args(&options, Path::new("/w")),
             ["--server", "https://a.example", "--token-env", "MY_TOKEN"]
         );
-        options.token.token_file = Some("secrets/t".into());
+        options.token = TokenSource::File("secrets/t".into());
         assert_eq!(
             helper_args(&options, Path::new("/w"))[2..],
             ["--token-file", "/w/secrets/t"]

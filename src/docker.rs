@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use crate::cli::DEFAULT_USERNAME;
 use crate::diagnostics::{shown, Diagnostics};
 use crate::env::Env;
+use crate::outcome::Outcome;
+use crate::policy::DEFAULT_USERNAME;
 use crate::token::{self, TokenError, TokenSource};
 use crate::urls::{parse_port, split_port};
 
@@ -301,6 +302,67 @@ pub enum Error {
     Config(#[from] ConfigError),
 }
 
+/// The operation Docker (or skopeo, podman, buildah) asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Get,
+    Store,
+    Erase,
+    List,
+    /// Add our `credHelpers` entries to `config.json` (ours, not Docker's protocol).
+    Configure,
+    /// Any other word: an error, since Docker's protocol has no forward-compatibility rule.
+    Other,
+}
+
+/// The docker mode's own options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--registry` values, unparsed; see [`configured_registries`].
+    pub registries: Vec<String>,
+}
+
+/// Runs one operation of the docker credential-helper protocol. A failure is one line on
+/// stderr and the same line on `output`, where Docker's clients read a helper's error text; the
+/// token is in neither.
+pub fn run(
+    operation: Operation,
+    options: &Options,
+    token: &TokenSource,
+    env: &Env,
+    input: impl Read,
+    output: &mut impl Write,
+    diagnostics: &Diagnostics,
+) -> Outcome {
+    let result = match operation {
+        Operation::Store | Operation::Erase => {
+            let name = match operation {
+                Operation::Store => "store",
+                _ => "erase",
+            };
+            store_or_erase(name, input, diagnostics);
+            return Outcome::Success;
+        }
+        Operation::Other => Err(Error::UnknownOperation),
+        _ => configured_registries(env, &options.registries)
+            .map_err(Error::from)
+            .and_then(|registries| match operation {
+                Operation::Get => get(&registries, token, env, input, output, diagnostics)
+                    .map(|outcome| outcome == GetOutcome::Answered),
+                Operation::List => list(&registries, output).map(|()| true),
+                _ => configure_and_report(&registries, env, output).map(|_| true),
+            }),
+    };
+    match result {
+        Ok(answered) => Outcome::from_success(answered),
+        Err(error) => {
+            let _ = output.write_all(diagnostics.line(&error).as_bytes());
+            diagnostics.error(&error);
+            Outcome::Failure
+        }
+    }
+}
+
 /// What `get` printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetOutcome {
@@ -546,16 +608,18 @@ pub fn configure(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, E
     Ok(update)
 }
 
-/// What `configure` (and the `configure --docker` verb) runs: finds the file from
-/// `DOCKER_CONFIG`/`HOME` (passed in, read by the caller), adds the entries, and says on `out`
+/// What `docker configure` (and `configure --docker`) runs: finds the file from
+/// `DOCKER_CONFIG`/`HOME`, adds the entries, and says on `out`
 /// what changed, what it replaced and which stored logins remain. Never writes the token.
 pub fn configure_and_report(
     registries: &[Registry],
-    docker_config: Option<&Path>,
-    home: Option<&Path>,
+    env: &Env,
     out: &mut impl Write,
 ) -> Result<ConfigUpdate, Error> {
-    let path = docker_config_path(docker_config, home)?;
+    let path = docker_config_path(
+        env.get("DOCKER_CONFIG").map(Path::new),
+        env.get("HOME").map(Path::new),
+    )?;
     let update = configure(registries, &path)?;
     let names: Vec<&str> = registries.iter().map(|r| r.name.as_str()).collect();
     let file = path.display();

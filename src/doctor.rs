@@ -11,14 +11,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cli::{DoctorArgs, HelperOptions, DEFAULT_USERNAME};
 use crate::configure::helper_name;
+use crate::diagnostics::Diagnostics;
 use crate::env::Env;
 use crate::gitconfig::{
     helper_chain, is_our_helper, our_helper_args, Entry, Git, LIBGIT2_SYSTEM_FILE,
 };
+use crate::options::HelperOptions;
+use crate::outcome::Outcome;
+use crate::policy::DEFAULT_USERNAME;
 use crate::server::{self, Origin, Server};
-use crate::token::{self, TokenError, TokenSource, DEFAULT_TOKEN_ENV};
+use crate::token::{self, TokenError, TokenSource};
+
+/// What `doctor` is asked to check besides the setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// A repository URL to try with `git ls-remote` through the helper.
+    pub probe_url: Option<String>,
+    /// How long the probe may take.
+    pub timeout: Duration,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -589,8 +601,8 @@ fn last_line(text: &str) -> String {
 /// The token source the configured helper uses: doctor's own options when they differ from
 /// the defaults, else those written into the last helper value of ours, else the defaults.
 fn token_source(options: &HelperOptions, lines: &[HelperLine]) -> TokenSource {
-    if options.token.token_file.is_some() || options.token.token_env != DEFAULT_TOKEN_ENV {
-        return options.token.source();
+    if options.token != TokenSource::default() {
+        return options.token.clone();
     }
     match lines.last() {
         Some(HelperLine {
@@ -601,7 +613,7 @@ fn token_source(options: &HelperOptions, lines: &[HelperLine]) -> TokenSource {
             token_env: Some(var),
             ..
         }) => TokenSource::Env(var.clone()),
-        _ => options.token.source(),
+        _ => options.token.clone(),
     }
 }
 
@@ -617,14 +629,14 @@ fn display_url(url: &str) -> String {
     }
 }
 
-/// Runs every check, prints the report to `out`; returns whether it is healthy.
+/// Runs every check and prints the report to `out`: success when healthy.
 pub fn run(
-    args: &DoctorArgs,
+    args: &Options,
     options: &HelperOptions,
     env: &Env,
-    secrets: &[String],
+    diagnostics: &Diagnostics,
     out: &mut impl Write,
-) -> bool {
+) -> Outcome {
     let git = Git::new(env);
     let mut checks = Vec::new();
     match git.version() {
@@ -758,17 +770,14 @@ pub fn run(
 
     if let Some(url) = &args.probe_url {
         let shown = display_url(url);
-        let (success, timed_out, stderr) = probe(url, Duration::from_secs(args.timeout), env);
-        let mut stderr = stderr;
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            stderr = stderr.replace(secret.as_str(), "[REDACTED]");
-        }
+        let (success, timed_out, stderr) = probe(url, args.timeout, env);
+        let stderr = diagnostics.scrub(&stderr);
         checks.push(explain_probe(&shown, success, timed_out, &stderr));
     }
 
     let healthy = !checks.iter().any(|c| c.status == Status::Problem);
     let _ = out.write_all(render(&checks).as_bytes());
-    healthy
+    Outcome::from_success(healthy)
 }
 
 /// The cargo configuration files that apply here: `.cargo/config.toml` (and `config`) in this

@@ -1,14 +1,54 @@
-//! The credential-helper operations: read the request, decide, then write the answer once.
+//! git's credential-helper operations: read the request, decide, then write the answer once.
 
 use std::io::{self, BufRead, Write};
 
-use crate::cli::HelperOptions;
 use crate::diagnostics::{shown, Diagnostics};
 use crate::env::Env;
+use crate::options::HelperOptions;
+use crate::outcome::Outcome;
 use crate::policy::{decide, Decision};
 use crate::protocol::{discard_request, read_request, Answer, ProtocolError};
 use crate::server::{configured_servers, ServerError};
 use crate::token::{self, TokenError};
+
+/// The operation git asked for: the last word of its command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Get,
+    Store,
+    Erase,
+    /// Any other word: ignored, as git asks of helpers, so newer gits keep working.
+    Other,
+}
+
+/// Runs one operation on the request in `input`; a failure is one line through `diagnostics`.
+pub fn run(
+    operation: Operation,
+    options: &HelperOptions,
+    env: &Env,
+    input: impl BufRead,
+    output: &mut impl Write,
+    diagnostics: &Diagnostics,
+) -> Outcome {
+    match operation {
+        Operation::Get => match get(options, env, input, output, diagnostics) {
+            Ok(()) => Outcome::Success,
+            Err(e) => {
+                diagnostics.error(&e);
+                Outcome::Failure
+            }
+        },
+        Operation::Store => {
+            store_or_erase("store", input, diagnostics);
+            Outcome::Success
+        }
+        Operation::Erase => {
+            erase(options, env, input, diagnostics);
+            Outcome::Success
+        }
+        Operation::Other => Outcome::Success,
+    }
+}
 
 /// A failure that makes `get` exit 1 with one line on standard error.
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +123,8 @@ fn decide_answer(
             Ok(Answer::Nothing)
         }
         Decision::Answer(server) => {
-            let source = options.token.source();
-            let password = token::load(&source, env).map_err(|error| Error::Token {
+            let source = &options.token;
+            let password = token::load(source, env).map_err(|error| Error::Token {
                 server: server.to_string(),
                 error,
             })?;

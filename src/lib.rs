@@ -14,7 +14,6 @@
 //! configuration; [`doctor`] explains a setup and a failing clone; [`gitconfig`] is what both
 //! know about reading git configuration and helper values.
 
-pub mod cli;
 pub mod configure;
 pub mod diagnostics;
 pub mod docker;
@@ -22,6 +21,8 @@ pub mod doctor;
 pub mod env;
 pub mod gitconfig;
 pub mod helper;
+pub mod options;
+pub mod outcome;
 pub mod policy;
 pub mod protocol;
 pub mod server;
