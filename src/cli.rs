@@ -26,12 +26,11 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
-use git_credential_gitlab_ci::gitconfig as helper_value;
 use git_credential_gitlab_ci::options::HelperOptions;
 use git_credential_gitlab_ci::outcome::Outcome;
 use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
 use git_credential_gitlab_ci::token::TokenSource;
-use git_credential_gitlab_ci::{configure, docker, doctor, helper};
+use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value};
 
 /// What the command line asks for, in the library's types.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,9 +271,9 @@ mod tests {
             &["erase"],
             &["frobnicate"],
             &["frobnicate", "--server", "x"],
-        &["frobnicate", "--server", "frobnicate"],
-        &["--server", "frobnicate", "frobnicate"],
-        &["--server=frobnicate", "frobnicate"],
+            &["frobnicate", "--server", "frobnicate"],
+            &["--server", "frobnicate", "frobnicate"],
+            &["--server=frobnicate", "frobnicate"],
             &["--server", "a.example", "get"],
             &["--server=a.example", "--server", "b.example", "get"],
             &["get", "--server", "a.example"],

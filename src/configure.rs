@@ -28,10 +28,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::Diagnostics;
 use crate::docker;
 use crate::env::Env;
-use crate::gitconfig::{
-    helper_chain, helper_value, installed_gits, is_our_helper, shell_quote, Entry, Git, GitError,
-    LIBGIT2_SYSTEM_FILE,
-};
+use crate::git::{installed_gits, Git, GitError};
+use crate::gitconfig::{helper_chain, Entry, LIBGIT2_SYSTEM_FILE};
+use crate::helper_value;
 use crate::options::HelperOptions;
 use crate::outcome::Outcome;
 use crate::policy::DEFAULT_USERNAME;
@@ -117,7 +116,7 @@ impl Change {
         let words: Vec<String> = self
             .git_args(file)
             .iter()
-            .map(|a| shell_quote(&a.to_string_lossy()))
+            .map(|a| helper_value::quote(&a.to_string_lossy()))
             .collect();
         format!("git {}", words.join(" "))
     }
@@ -220,7 +219,7 @@ pub fn plan(
             changes.push(change);
         }
     };
-    let ours = |e: &Entry| e.value.as_deref().is_some_and(is_our_helper);
+    let ours = |e: &Entry| e.value.as_deref().is_some_and(helper_value::is_ours);
     let scoped_with_ours: Vec<&str> = entries
         .iter()
         .filter(|e| ours(e))
@@ -518,7 +517,7 @@ fn configure_git(
     let cwd = env.cwd().unwrap_or(Path::new("/"));
     let exe = program_path(env, cwd)?;
     let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
-    let helper = helper_value(&exe, &helper_args(options, cwd));
+    let helper = helper_value::compose(&exe, &helper_args(options, cwd));
     let files = target_files(&args.target, env)?;
     let git = Git::new(env);
     let verb = match action {
@@ -618,28 +617,16 @@ fn warn_about_other_helpers(git: &Git, targets: &[ServerBase], diagnostics: &Dia
         let chain = helper_chain(&entries, &target.server);
         for entry in chain
             .iter()
-            .filter(|e| !e.value.as_deref().is_some_and(is_our_helper))
+            .filter(|e| !e.value.as_deref().is_some_and(helper_value::is_ours))
         {
             diagnostics.error(&format_args!(
                 "warning: git would still give the job token for {} to the helper {} from {}, configured after this one; run configure for that file too, or remove that helper",
                 target.server,
-                helper_name(entry.value.as_deref().unwrap_or_default()),
+                helper_value::short_name(entry.value.as_deref().unwrap_or_default()),
                 entry.place()
             ));
         }
     }
-}
-
-/// A helper's program, shortened, for messages: never its whole value (which might embed a
-/// secret of its own).
-pub fn helper_name(value: &str) -> String {
-    let command = value.strip_prefix('!').unwrap_or(value);
-    let first = command.split_whitespace().next().unwrap_or("");
-    let mut name: String = first.chars().take(60).collect();
-    if value.starts_with('!') {
-        name.insert(0, '!');
-    }
-    format!("'{name}'")
 }
 
 /// The absolute path to write: the path this program was started by (through a symbolic link

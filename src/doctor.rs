@@ -11,12 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::configure::helper_name;
 use crate::diagnostics::Diagnostics;
 use crate::env::Env;
-use crate::gitconfig::{
-    helper_chain, is_our_helper, our_helper_args, Entry, Git, LIBGIT2_SYSTEM_FILE,
-};
+use crate::git::Git;
+use crate::gitconfig::{helper_chain, Entry, LIBGIT2_SYSTEM_FILE};
+use crate::helper_value::{self, is_ours as is_our_helper, short_name as helper_name};
 use crate::options::HelperOptions;
 use crate::outcome::Outcome;
 use crate::policy::DEFAULT_USERNAME;
@@ -120,7 +119,7 @@ pub struct HelperLine {
 }
 
 pub fn parse_helper_line(value: &str) -> Option<HelperLine> {
-    let args = our_helper_args(value)?;
+    let args = helper_value::our_args(value)?;
     let mut line = HelperLine::default();
     let mut words = args.iter();
     while let Some(word) = words.next() {
@@ -289,11 +288,7 @@ pub fn check_helper_programs(entries: &[Entry], runnable: impl Fn(&Path) -> bool
             continue;
         }
         seen.push(value);
-        let command = value.strip_prefix('!').unwrap_or(value);
-        let Some(program) = crate::gitconfig::shell_split(command)
-            .and_then(|w| w.into_iter().next())
-            .map(PathBuf::from)
-        else {
+        let Some(program) = helper_value::program(value) else {
             continue;
         };
         if program.is_absolute() && !runnable(&program) {
