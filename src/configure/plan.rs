@@ -1,75 +1,19 @@
-//! `configure` and `unconfigure`: registering the helper in git configuration files.
-//!
-//! What `configure` writes into each target file (through `git config --file`):
-//!
-//! ```text
-//! [credential]
-//!     helper = /usr/local/bin/git-credential-gitlab-ci [options]    <- the last credential.helper
-//! [credential "https://gitlab.example.com"]
-//!     helper =                                                       <- resets the list for the server
-//!     helper = /usr/local/bin/git-credential-gitlab-ci [options]
-//! [url "https://gitlab.example.com/"]                                <- only with --rewrite-ssh
-//!     insteadOf = git@gitlab.example.com:
-//!     insteadOf = ssh://git@gitlab.example.com/
-//! ```
-//!
-//! The plan is computed purely from the file's current entries ([`plan`]); the edges read the
-//! entries, run the planned `git config` commands (or print them for `--dry-run`) and check the
-//! result. Earlier values of our helper are removed before the new ones are added, so running
-//! it twice leaves one entry, the helper stays the *last* `credential.helper` (all libgit2 reads),
-//! and `unconfigure` removes exactly these entries — git drops a section left empty, so the file
-//! comes back byte for byte.
+//! The plan, computed purely: which servers (with their rewrite bases), which `insteadOf`
+//! rewrites, which helper options go into the value, and the `git config` changes that take one
+//! file's entries to configured or unconfigured.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::diagnostics::Diagnostics;
-use crate::docker;
 use crate::env::Env;
-use crate::git::{installed_gits, Git, GitError};
-use crate::gitconfig::{helper_chain, Entry, LIBGIT2_SYSTEM_FILE};
+use crate::gitconfig::Entry;
 use crate::helper_value;
 use crate::options::HelperOptions;
-use crate::outcome::Outcome;
 use crate::policy::DEFAULT_USERNAME;
 use crate::server::{self, Origin, Server, ServerError};
 use crate::token::{TokenSource, DEFAULT_TOKEN_ENV};
 
-/// Whether to add the configuration or take it away.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Configure,
-    Unconfigure,
-}
-
-/// Which git configuration files to write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Target {
-    /// The system files when they are all writable and `GIT_CONFIG_NOSYSTEM` is not set, else
-    /// the global ones.
-    #[default]
-    Auto,
-    /// `--system`.
-    System,
-    /// `--global`.
-    Global,
-    /// `--file PATH`.
-    File(PathBuf),
-}
-
-/// What `configure` and `unconfigure` are asked to do, besides the helper's own options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
-    pub target: Target,
-    /// `--rewrite-ssh`.
-    pub rewrite_ssh: bool,
-    /// `--dry-run`: print the commands instead of running them.
-    pub dry_run: bool,
-    /// `--docker` (with its `--registry` values): also add Docker `credHelpers` entries.
-    pub docker: Option<docker::Options>,
-}
+use super::Action;
 
 /// A server and the https base URL its SSH-style URLs are rewritten to (with the instance's
 /// relative root, e.g. `https://example.com/gitlab/`).
@@ -123,15 +67,15 @@ impl Change {
 }
 
 /// The servers from the environment and `--server`, each with its rewrite base.
-pub fn targets(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerError> {
-    let mut targets: Vec<ServerBase> = Vec::new();
+pub fn servers(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerError> {
+    let mut servers: Vec<ServerBase> = Vec::new();
     let mut push = |server: Server, raw: Option<&str>| {
-        if targets.iter().any(|t| t.server.same_origin(&server)) {
+        if servers.iter().any(|t| t.server.same_origin(&server)) {
             return;
         }
         let path = raw.map(relative_root).unwrap_or_default();
         let base = format!("{server}{path}/");
-        targets.push(ServerBase { server, base });
+        servers.push(ServerBase { server, base });
     };
     if let Some(server) = server::from_env(env)? {
         let raw = match server.origin {
@@ -143,7 +87,7 @@ pub fn targets(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerE
     for value in options {
         push(Server::parse(value, Origin::Option)?, Some(value));
     }
-    Ok(targets)
+    Ok(servers)
 }
 
 /// The path of a server URL without its trailing slash (GitLab's relative root), or "".
@@ -315,366 +259,16 @@ pub fn helper_args(options: &HelperOptions, cwd: &Path) -> Vec<String> {
     args
 }
 
-/// A failure of `configure` or `unconfigure`; one line on standard error, exit status 1.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Server(#[from] ServerError),
-    #[error("{0}")]
-    Git(#[from] GitError),
-    #[error("cannot find the path of this program ({0}); run it by its absolute path")]
-    CurrentExe(std::io::ErrorKind),
-    #[error("the path of this program is not valid UTF-8; install it under a plain path")]
-    NonUtf8Path,
-    #[error(
-        "HOME is not set, so there is no global git configuration file; use --file or --system"
-    )]
-    NoHome,
-    #[error("cannot create the directory {0} ({1})")]
-    CreateDir(PathBuf, std::io::ErrorKind),
-    #[error(
-        "after writing {0}, the helper is not its last credential.helper; check the file by hand"
-    )]
-    NotLast(PathBuf),
-    #[error("--server, --username, --token-env and --token-file must be one line each")]
-    Multiline,
-    #[error("{0}")]
-    Docker(#[from] docker::Error),
-}
-
-/// Which files a target means. `--global`: `$HOME/.gitconfig`, which git and libgit2 both read,
-/// and also `GIT_CONFIG_GLOBAL` when it names another file (git then reads only that one, and
-/// libgit2 never reads it). `--system`: the system file of each git present, and
-/// `/etc/gitconfig` for libgit2. Neither: the system files when all are writable and
-/// `GIT_CONFIG_NOSYSTEM` is not set, else the global ones.
-pub fn target_files(target: &Target, env: &Env) -> Result<Vec<PathBuf>, Error> {
-    match target {
-        Target::File(file) => return Ok(vec![file.clone()]),
-        Target::System => return Ok(system_files(env)),
-        Target::Global => return global_files(env),
-        Target::Auto => {}
-    }
-    let system = system_files(env);
-    if !env.flag("GIT_CONFIG_NOSYSTEM") && system.iter().all(|f| writable(f)) {
-        Ok(system)
-    } else {
-        global_files(env)
-    }
-}
-
-fn system_files(env: &Env) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = installed_gits(env)
-        .into_iter()
-        .map(|git| Git::at(git, env).system_file())
-        .collect();
-    files.push(PathBuf::from(LIBGIT2_SYSTEM_FILE));
-    dedup_paths(files)
-}
-
-fn global_files(env: &Env) -> Result<Vec<PathBuf>, Error> {
-    let home = env.non_empty("HOME").ok_or(Error::NoHome)?;
-    let mut files = vec![Path::new(home).join(".gitconfig")];
-    if let Some(global) = env.non_empty("GIT_CONFIG_GLOBAL") {
-        files.push(PathBuf::from(global));
-    }
-    Ok(dedup_paths(files))
-}
-
-fn dedup_paths(files: Vec<PathBuf>) -> Vec<PathBuf> {
-    let mut seen: Vec<PathBuf> = Vec::new();
-    let mut out = Vec::new();
-    for file in files {
-        let canonical = canonical(&file);
-        if !seen.contains(&canonical) {
-            seen.push(canonical);
-            out.push(file);
-        }
-    }
-    out
-}
-
-/// The file's canonical path, or its directory's canonical path joined with its name.
-fn canonical(file: &Path) -> PathBuf {
-    if let Ok(path) = file.canonicalize() {
-        return path;
-    }
-    match (file.parent(), file.file_name()) {
-        (Some(dir), Some(name)) => dir
-            .canonicalize()
-            .map(|d| d.join(name))
-            .unwrap_or_else(|_| file.to_path_buf()),
-        _ => file.to_path_buf(),
-    }
-}
-
-/// Can this file be written (or created)? Opening for append changes nothing; creating is
-/// probed with a new empty file that is removed again.
-fn writable(file: &Path) -> bool {
-    if file.exists() {
-        return std::fs::OpenOptions::new().append(true).open(file).is_ok();
-    }
-    let Some(dir) = file.parent() else {
-        return false;
-    };
-    let probe = dir.join(format!(
-        ".git-credential-gitlab-ci-probe-{}",
-        std::process::id()
-    ));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-/// Runs `configure` or `unconfigure` (and, with `--docker`, Docker's part): prints what it did
-/// (or, with `--dry-run`, the commands) on `out`; warnings and the error that stops it go
-/// through `diagnostics`.
-pub fn run(
-    action: Action,
-    args: &Options,
-    options: &HelperOptions,
-    env: &Env,
-    diagnostics: &Diagnostics,
-    out: &mut impl Write,
-) -> Outcome {
-    let result =
-        configure_git(action, args, options, env, diagnostics, out).and_then(|()| {
-            match (&args.docker, action) {
-                (Some(docker), Action::Configure) => {
-                    configure_docker(docker, args.dry_run, env, out)
-                }
-                _ => Ok(()),
-            }
-        });
-    match result {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            diagnostics.error(&e);
-            Outcome::Failure
-        }
-    }
-}
-
-/// `--docker`: the `credHelpers` entries for the job's registries, or the line saying so.
-fn configure_docker(
-    options: &docker::Options,
-    dry_run: bool,
-    env: &Env,
-    out: &mut impl Write,
-) -> Result<(), Error> {
-    let registries =
-        docker::configured_registries(env, &options.registries).map_err(docker::Error::from)?;
-    if dry_run {
-        let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
-        let _ = writeln!(
-            out,
-            "# docker: add credHelpers {} (value \"gitlab-ci\") to $DOCKER_CONFIG/config.json",
-            names.join(", ")
-        );
-        return Ok(());
-    }
-    docker::configure_and_report(&registries, env, out)?;
-    Ok(())
-}
-
-fn configure_git(
-    action: Action,
-    args: &Options,
-    options: &HelperOptions,
-    env: &Env,
-    diagnostics: &Diagnostics,
-    out: &mut impl Write,
-) -> Result<(), Error> {
-    let single_line = |s: &str| !s.contains(['\n', '\r', '\0']);
-    let token = match &options.token {
-        TokenSource::Env(name) => name.clone(),
-        TokenSource::File(path) => path.to_string_lossy().into_owned(),
-    };
-    if !options.servers.iter().all(|s| single_line(s))
-        || !single_line(&options.username)
-        || !single_line(&token)
-    {
-        return Err(Error::Multiline);
-    }
-    let targets = targets(env, &options.servers)?;
-    let var = |name| env.non_empty(name).and_then(|v| v.to_str());
-    let rewrites = rewrites(
-        &targets,
-        var("CI_SERVER_SHELL_SSH_HOST"),
-        var("CI_SERVER_SHELL_SSH_PORT"),
-    );
-    let rewrites = match (action, args.rewrite_ssh) {
-        (Action::Configure, false) => Vec::new(),
-        _ => rewrites,
-    };
-    let cwd = env.cwd().unwrap_or(Path::new("/"));
-    let exe = program_path(env, cwd)?;
-    let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
-    let helper = helper_value::compose(&exe, &helper_args(options, cwd));
-    let files = target_files(&args.target, env)?;
-    let git = Git::new(env);
-    let verb = match action {
-        Action::Configure => "configured",
-        Action::Unconfigure => "unconfigured",
-    };
-
-    for file in &files {
-        let entries = git.list_file(file)?;
-        let changes = plan(action, &entries, &helper, &targets, &rewrites);
-        if args.dry_run {
-            if changes.is_empty() {
-                let _ = writeln!(out, "# {}: nothing to change", file.display());
-            }
-            for change in &changes {
-                let _ = writeln!(out, "{}", change.shell(file));
-            }
-            continue;
-        }
-        if action == Action::Configure {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::CreateDir(dir.to_path_buf(), e.kind()))?;
-            }
-        }
-        for change in &changes {
-            let args = change.git_args(file);
-            let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-            // 5: nothing matched an unset; the plan only unsets what it read, but a concurrent
-            // writer may have been first, and the result is the same.
-            git.run(&args, &[5])?;
-        }
-        if action == Action::Configure {
-            let after = git.list_file(file)?;
-            let last = after
-                .iter()
-                .rev()
-                .find(|e| e.key == "credential.helper")
-                .and_then(|e| e.value.as_deref());
-            if last != Some(helper.as_str()) {
-                return Err(Error::NotLast(file.clone()));
-            }
-        }
-        let _ = writeln!(
-            out,
-            "{}",
-            summary(verb, file, &changes, &targets, &rewrites)
-        );
-    }
-
-    if action == Action::Configure && !args.dry_run {
-        if targets.is_empty() {
-            diagnostics.error(&"note: no GitLab server is known (no CI_SERVER_URL, no --server), so no per-server reset was written; helpers configured before this one would also receive the job token");
-        }
-        warn_about_other_helpers(&git, &targets, diagnostics);
-    }
-    Ok(())
-}
-
-fn summary(
-    verb: &str,
-    file: &Path,
-    changes: &[Change],
-    targets: &[ServerBase],
-    rewrites: &[Rewrite],
-) -> String {
-    let mut text = format!("{verb} {}", file.display());
-    if verb == "configured" {
-        let _ = write!(text, ": the helper is the last credential.helper");
-        if !targets.is_empty() {
-            let names: Vec<String> = targets.iter().map(|t| t.server.to_string()).collect();
-            let _ = write!(
-                text,
-                ", and the only helper git runs for {}",
-                names.join(", ")
-            );
-        }
-        if !rewrites.is_empty() {
-            let values: Vec<&str> = rewrites.iter().map(|r| r.value.as_str()).collect();
-            let _ = write!(text, "; rewrites {} to https", values.join(" and "));
-        }
-    } else {
-        let removed = changes.len();
-        let _ = write!(text, ": removed {removed} setting(s)");
-    }
-    text
-}
-
-/// After configuring: one line per server for which git, reading all its files, would still
-/// run another helper (and so give it the token on `store`) — a helper configured after ours,
-/// for instance in the global file after the system file.
-fn warn_about_other_helpers(git: &Git, targets: &[ServerBase], diagnostics: &Diagnostics) {
-    let Ok(entries) = git.list_all() else {
-        return;
-    };
-    for target in targets {
-        let chain = helper_chain(&entries, &target.server);
-        for entry in chain
-            .iter()
-            .filter(|e| !e.value.as_deref().is_some_and(helper_value::is_ours))
-        {
-            diagnostics.error(&format_args!(
-                "warning: git would still give the job token for {} to the helper {} from {}, configured after this one; run configure for that file too, or remove that helper",
-                target.server,
-                helper_value::short_name(entry.value.as_deref().unwrap_or_default()),
-                entry.place()
-            ));
-        }
-    }
-}
-
-/// The absolute path to write: the path this program was started by (through a symbolic link
-/// such as /usr/local/bin/git-credential-gitlab-ci, or found on PATH) when it leads to this very
-/// executable, so that an upgrade behind the link keeps working; else the executable's own path.
-fn program_path(env: &Env, cwd: &Path) -> Result<PathBuf, Error> {
-    let exe = env.exe().map_err(Error::CurrentExe)?.to_path_buf();
-    let real = exe.canonicalize().unwrap_or_else(|_| exe.clone());
-    let candidate = env.argv0().map(PathBuf::from).and_then(|arg0| {
-        if arg0.components().count() > 1 {
-            Some(cwd.join(arg0))
-        } else {
-            env.path_dirs()
-                .into_iter()
-                .map(|dir| dir.join(&arg0))
-                .find(|p| p.is_file())
-        }
-    });
-    match candidate.map(|p| normalize(&p)) {
-        Some(path) if path.is_absolute() && path.canonicalize().ok() == Some(real) => Ok(path),
-        _ => Ok(exe),
-    }
-}
-
-/// Removes `.` components and resolves `..` lexically (the path is known to exist).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitconfig::helper_chain;
 
     const HELPER: &str = "/usr/local/bin/git-credential-gitlab-ci";
 
     fn gitlab() -> Vec<ServerBase> {
         let env = Env::from_vars([("CI_SERVER_URL", "https://gitlab.example.com/gitlab")]);
-        targets(&env, &["localhost:8443".into()]).unwrap()
+        servers(&env, &["localhost:8443".into()]).unwrap()
     }
 
     fn e(key: &str, value: &str) -> Entry {
