@@ -26,6 +26,7 @@ pub mod helper_value;
 pub mod options;
 pub mod outcome;
 pub mod policy;
+pub mod process;
 pub mod protocol;
 pub mod server;
 pub mod token;
