@@ -202,7 +202,6 @@ fn configure_options(args: tree::ConfigureArgs) -> configure::Options {
 /// The options of one of our `credential.helper` values (the words after the program), read
 /// exactly as the binary reads them when git runs the value with `get`; `None` when git's run
 /// would end in a usage error. This is the parser `doctor` is given.
-#[allow(dead_code)] // until doctor takes it
 pub fn read_helper_options(words: &[String]) -> Option<HelperOptions> {
     let args: Vec<OsString> = std::iter::once(helper_value::BINARY_NAME)
         .chain(words.iter().map(String::as_str))

@@ -57,7 +57,13 @@ fn run(invocation: Invocation, argv0: Option<OsString>) -> Outcome {
         }
         Invocation::Doctor(options, helper) => {
             let (env, diagnostics) = verb_env(&helper.token, argv0);
-            doctor::run(&options, &helper, &env, &diagnostics, &mut stdout)
+            let context = doctor::Context {
+                env: &env,
+                options: &helper,
+                diagnostics: &diagnostics,
+                read_helper_options: &cli::read_helper_options,
+            };
+            doctor::run(&context, &options, &mut stdout)
         }
     }
 }

@@ -63,7 +63,7 @@ impl fmt::Display for Origin {
 
 /// A server setting that cannot be used. The value is not repeated in the message: it is
 /// configuration, but a URL may carry a password.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ServerError {
     #[error(
         "{origin} is not a valid URL or host[:port]; use a value like https://gitlab.example.com"
