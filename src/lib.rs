@@ -4,7 +4,7 @@
 //!
 //! The code follows one rule: decisions are pure, I/O is at the edges, and the environment is
 //! read once. The binary's `main.rs` and `cli.rs` (the only code that knows clap) parse the
-//! command line into [`options::HelperOptions`] and each verb's options, take an [`env`]
+//! command line into [`options::HelperOptions`] and each verb's options, take an [`env`](mod@env)
 //! snapshot, call the verb, and turn its [`outcome::Outcome`] into the exit status.
 //!
 //! The core, shared by every protocol:
