@@ -78,7 +78,7 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
     if docker {
         let matches = docker_command().try_get_matches_from(args)?;
         let cli = tree::DockerCli::from_arg_matches(&matches)?;
-        return Ok(docker_invocation(cli.token.0, &cli.docker));
+        return Ok(docker_invocation(cli.token.0, cli.docker));
     }
     let cli = tree::Cli::from_arg_matches(&command().try_get_matches_from(args)?)?;
     let options = cli.helper.0;
@@ -95,7 +95,7 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
                     "--server and --username do not apply to the docker mode; use --registry",
                 ));
             }
-            docker_invocation(options.token, &docker)
+            docker_invocation(options.token, docker)
         }
         tree::Verb::Configure(args) => Invocation::Configure(
             configure::Action::Configure,
@@ -166,8 +166,9 @@ fn quick(args: &[OsString], docker: bool) -> Option<Invocation> {
     ))
 }
 
-fn docker_invocation(token: TokenSource, args: &tree::DockerArgs) -> Invocation {
+fn docker_invocation(token: TokenSource, args: tree::DockerArgs) -> Invocation {
     use tree::DockerOperation as Op;
+    let args::Global(args::Registries(registries)) = args.registries;
     let operation = match args.operation {
         Op::Get => docker::Operation::Get,
         Op::Store => docker::Operation::Store,
@@ -176,10 +177,7 @@ fn docker_invocation(token: TokenSource, args: &tree::DockerArgs) -> Invocation 
         Op::Configure => docker::Operation::Configure,
         Op::Other(_) => docker::Operation::Other,
     };
-    let options = docker::Options {
-        registries: args.registries.0.clone(),
-    };
-    Invocation::Docker(token, options, operation)
+    Invocation::Docker(token, docker::Options { registries }, operation)
 }
 
 fn configure_options(args: tree::ConfigureArgs) -> configure::Options {

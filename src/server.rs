@@ -1,6 +1,7 @@
 //! The GitLab servers the helper answers for, where each one came from, and the one origin
 //! comparison every protocol uses to decide whether a request is for one of them.
 
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fmt;
 
@@ -109,14 +110,8 @@ impl Server {
 
     /// Parses `https://host[:port][/path]`, `http://…`, or a bare `host[:port]` (meaning https).
     pub fn parse(value: &str, origin: Origin) -> Result<Server, ServerError> {
-        let with_scheme;
-        let text = if value.contains("://") {
-            value
-        } else {
-            with_scheme = format!("https://{value}");
-            &with_scheme
-        };
-        let url = crate::urls::parse(text).map_err(|_| ServerError::Invalid { origin })?;
+        let url =
+            crate::urls::parse(&as_url(value)).map_err(|_| ServerError::Invalid { origin })?;
         let scheme = match url.scheme() {
             "https" => Scheme::Https,
             "http" => Scheme::Http,
@@ -140,6 +135,22 @@ impl Server {
             origin,
         })
     }
+}
+
+/// A server value as a URL: a bare `host[:port]` means https.
+fn as_url(value: &str) -> Cow<'_, str> {
+    match value.contains("://") {
+        true => Cow::Borrowed(value),
+        false => Cow::Owned(format!("https://{value}")),
+    }
+}
+
+/// The path of a server value without its trailing slash — GitLab's relative root, as in
+/// `https://example.com/gitlab` — or "" when it has none (or is not a URL).
+pub fn relative_root(value: &str) -> String {
+    crate::urls::parse(&as_url(value))
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }
 
 /// The variables that name the job's GitLab server, set by GitLab in every job.
@@ -301,6 +312,19 @@ mod tests {
         ];
         for (value, expected) in cases {
             assert_eq!(&Server::parse(value, o), expected, "value {value:?}");
+        }
+    }
+
+    #[test]
+    fn relative_roots_are_the_path_without_its_trailing_slash() {
+        for (value, root) in [
+            ("https://example.com/gitlab/", "/gitlab"),
+            ("example.com/gitlab", "/gitlab"),
+            ("https://example.com", ""),
+            ("https://example.com/", ""),
+            ("not a url", ""),
+        ] {
+            assert_eq!(relative_root(value), root, "{value}");
         }
     }
 

@@ -135,14 +135,54 @@ pub fn operation_is_last(matches: &ArgMatches) -> bool {
 
 const OPERATION: &str = "operation";
 
-/// The helper's options in the full tree (`#[command(flatten)]`).
-#[derive(Debug, Clone)]
-pub struct HelperArgs(pub HelperOptions);
+/// A group of arguments that the full tree takes as global (`#[command(flatten)]` of
+/// [`Global`]), so that they may stand before or after the verb.
+pub trait Group: Sized {
+    fn args() -> Vec<Arg>;
+    fn read(matches: &ArgMatches) -> Self;
+}
 
-impl Args for HelperArgs {
+impl Group for HelperOptions {
+    fn args() -> Vec<Arg> {
+        server_args().into_iter().chain(token_args()).collect()
+    }
+
+    fn read(matches: &ArgMatches) -> Self {
+        helper_options(matches)
+    }
+}
+
+impl Group for TokenSource {
+    fn args() -> Vec<Arg> {
+        token_args().into()
+    }
+
+    fn read(matches: &ArgMatches) -> Self {
+        token_source(matches)
+    }
+}
+
+/// The `--registry` values.
+#[derive(Debug, Clone)]
+pub struct Registries(pub Vec<String>);
+
+impl Group for Registries {
+    fn args() -> Vec<Arg> {
+        vec![registry_arg()]
+    }
+
+    fn read(matches: &ArgMatches) -> Self {
+        Registries(registries(matches))
+    }
+}
+
+/// A [`Group`] in the full tree.
+#[derive(Debug, Clone)]
+pub struct Global<T>(pub T);
+
+impl<T: Group> Args for Global<T> {
     fn augment_args(command: Command) -> Command {
-        let args = server_args().into_iter().chain(token_args());
-        command.args(args.map(|arg| arg.global(true)))
+        command.args(T::args().into_iter().map(|arg| arg.global(true)))
     }
 
     fn augment_args_for_update(command: Command) -> Command {
@@ -150,63 +190,13 @@ impl Args for HelperArgs {
     }
 }
 
-impl FromArgMatches for HelperArgs {
+impl<T: Group> FromArgMatches for Global<T> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(HelperArgs(helper_options(matches)))
+        Ok(Global(T::read(matches)))
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        self.0 = helper_options(matches);
-        Ok(())
-    }
-}
-
-/// The token options in the full tree of the docker name.
-#[derive(Debug, Clone)]
-pub struct TokenArgs(pub TokenSource);
-
-impl Args for TokenArgs {
-    fn augment_args(command: Command) -> Command {
-        command.args(token_args().map(|arg| arg.global(true)))
-    }
-
-    fn augment_args_for_update(command: Command) -> Command {
-        Self::augment_args(command)
-    }
-}
-
-impl FromArgMatches for TokenArgs {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(TokenArgs(token_source(matches)))
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        self.0 = token_source(matches);
-        Ok(())
-    }
-}
-
-/// `--registry` in the full tree.
-#[derive(Debug, Clone)]
-pub struct RegistryArgs(pub Vec<String>);
-
-impl Args for RegistryArgs {
-    fn augment_args(command: Command) -> Command {
-        command.arg(registry_arg().global(true))
-    }
-
-    fn augment_args_for_update(command: Command) -> Command {
-        Self::augment_args(command)
-    }
-}
-
-impl FromArgMatches for RegistryArgs {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(RegistryArgs(registries(matches)))
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        self.0 = registries(matches);
+        self.0 = T::read(matches);
         Ok(())
     }
 }

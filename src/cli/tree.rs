@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::args::{HelperArgs, RegistryArgs, TokenArgs};
+use git_credential_gitlab_ci::options::HelperOptions;
+use git_credential_gitlab_ci::token::TokenSource;
+
+use super::args::{Global, Registries};
 use super::help::*;
 
 #[derive(Debug, Parser)]
@@ -23,7 +26,7 @@ use super::help::*;
 pub struct Cli {
     /// Options that git passes from the `credential.helper` value, before the operation.
     #[command(flatten)]
-    pub helper: HelperArgs,
+    pub helper: Global<HelperOptions>,
     #[command(subcommand)]
     pub verb: Verb,
 }
@@ -58,7 +61,7 @@ pub enum Verb {
 #[command(about = DOCKER_ABOUT, after_help = DOCKER_AFTER_HELP, arg_required_else_help = true)]
 pub struct DockerArgs {
     #[command(flatten)]
-    pub registries: RegistryArgs,
+    pub registries: Global<Registries>,
 
     #[command(subcommand)]
     pub operation: DockerOperation,
@@ -95,7 +98,7 @@ pub enum DockerOperation {
 )]
 pub struct DockerCli {
     #[command(flatten)]
-    pub token: TokenArgs,
+    pub token: Global<TokenSource>,
 
     #[command(flatten)]
     pub docker: DockerArgs,

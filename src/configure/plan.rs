@@ -73,7 +73,7 @@ pub fn servers(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerE
         if servers.iter().any(|t| t.server.same_origin(&server)) {
             return;
         }
-        let path = raw.map(relative_root).unwrap_or_default();
+        let path = raw.map(server::relative_root).unwrap_or_default();
         let base = format!("{server}{path}/");
         servers.push(ServerBase { server, base });
     };
@@ -88,20 +88,6 @@ pub fn servers(env: &Env, options: &[String]) -> Result<Vec<ServerBase>, ServerE
         push(Server::parse(value, Origin::Option)?, Some(value));
     }
     Ok(servers)
-}
-
-/// The path of a server URL without its trailing slash (GitLab's relative root), or "".
-fn relative_root(raw: &str) -> String {
-    let with_scheme;
-    let text = if raw.contains("://") {
-        raw
-    } else {
-        with_scheme = format!("https://{raw}");
-        &with_scheme
-    };
-    crate::urls::parse(text)
-        .map(|u| u.path().trim_end_matches('/').to_string())
-        .unwrap_or_default()
 }
 
 /// The `insteadOf` rewrites for `--rewrite-ssh`: `git@<ssh host>:` and

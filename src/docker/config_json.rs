@@ -170,14 +170,7 @@ pub fn write(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, Error
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::RegistryOrigin;
-
-    fn registries(values: &[&str]) -> Vec<Registry> {
-        values
-            .iter()
-            .map(|v| Registry::parse(v, RegistryOrigin::Option).unwrap())
-            .collect()
-    }
+    use crate::docker::registry::registries;
 
     #[test]
     fn configuring_keeps_other_content_and_is_idempotent() {

@@ -276,13 +276,7 @@ pub fn configure_and_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn registries(values: &[&str]) -> Vec<Registry> {
-        values
-            .iter()
-            .map(|v| Registry::parse(v, RegistryOrigin::Option).unwrap())
-            .collect()
-    }
+    use crate::docker::registry::registries;
 
     #[test]
     fn answers_are_valid_json_whatever_the_token_holds() {

@@ -224,16 +224,18 @@ pub fn decide_registry<'a>(input: &'a [u8], registries: &'a [Registry]) -> Regis
     }
 }
 
+/// Registries given as `--registry` values, for the docker mode's tests.
+#[cfg(test)]
+pub(crate) fn registries(values: &[&str]) -> Vec<Registry> {
+    values
+        .iter()
+        .map(|v| Registry::parse(v, RegistryOrigin::Option).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn registries(values: &[&str]) -> Vec<Registry> {
-        values
-            .iter()
-            .map(|v| Registry::parse(v, RegistryOrigin::Option).unwrap())
-            .collect()
-    }
 
     #[test]
     fn decides_registries_by_table() {

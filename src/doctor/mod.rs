@@ -48,3 +48,23 @@ pub fn run(ctx: &Context, options: &Options, out: &mut impl Write) -> Outcome {
     let _ = out.write_all(report::render(&checks).as_bytes());
     Outcome::from_success(report::healthy(&checks))
 }
+
+/// What the checks' tests build their facts from.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::gitconfig::Entry;
+    use crate::server::{Origin, Server};
+
+    pub const OURS: &str = "/usr/local/bin/git-credential-gitlab-ci";
+
+    pub fn server(url: &str) -> Server {
+        Server::parse(url, Origin::Option).unwrap()
+    }
+
+    /// An entry as `git config --list --show-origin` reports it, from the file `origin`.
+    pub fn entry(key: &str, value: &str, origin: &str) -> Entry {
+        let mut entry = Entry::new(key, Some(value));
+        entry.origin = format!("file:{origin}");
+        entry
+    }
+}

@@ -147,19 +147,7 @@ pub fn transport(traps: &[String], fetch_with_cli: bool) -> Check {
 mod tests {
     use super::super::super::report::Status;
     use super::*;
-    use crate::server::Origin;
-
-    fn server(url: &str) -> Server {
-        Server::parse(url, Origin::Option).unwrap()
-    }
-
-    fn e(key: &str, value: &str, origin: &str) -> Entry {
-        let mut entry = Entry::new(key, Some(value));
-        entry.origin = format!("file:{origin}");
-        entry
-    }
-
-    const OURS: &str = "/usr/local/bin/git-credential-gitlab-ci";
+    use crate::doctor::fixtures::{entry, server, OURS};
 
     #[test]
     fn libgit2_uses_the_last_value_of_the_most_important_file() {
@@ -169,11 +157,11 @@ mod tests {
         let files = vec![
             (
                 home.clone(),
-                vec![e("credential.helper", OURS, "/h/.gitconfig")],
+                vec![entry("credential.helper", OURS, "/h/.gitconfig")],
             ),
             (
                 system.clone(),
-                vec![e("credential.helper", "store", "/etc/gitconfig")],
+                vec![entry("credential.helper", "store", "/etc/gitconfig")],
             ),
         ];
         assert_eq!(libgit2(&files, &s).status, Status::Ok);
@@ -181,8 +169,8 @@ mod tests {
             (
                 home.clone(),
                 vec![
-                    e("credential.helper", OURS, "/h/.gitconfig"),
-                    e("credential.helper", "store", "/h/.gitconfig"),
+                    entry("credential.helper", OURS, "/h/.gitconfig"),
+                    entry("credential.helper", "store", "/h/.gitconfig"),
                 ],
             ),
             (system.clone(), vec![]),

@@ -94,32 +94,20 @@ pub fn helper_programs(ours: &[OurHelper]) -> Vec<Check> {
 mod tests {
     use super::super::super::report::Status;
     use super::*;
-    use crate::server::Origin;
-
-    fn server(url: &str) -> Server {
-        Server::parse(url, Origin::Option).unwrap()
-    }
-
-    fn e(key: &str, value: &str, origin: &str) -> Entry {
-        let mut entry = Entry::new(key, Some(value));
-        entry.origin = format!("file:{origin}");
-        entry
-    }
-
-    const OURS: &str = "/usr/local/bin/git-credential-gitlab-ci";
+    use crate::doctor::fixtures::{entry, server, OURS};
 
     #[test]
     fn git_chain_is_a_problem_when_another_helper_would_get_the_token() {
         let s = server("https://gitlab.example.com");
         let ok = [
-            e("credential.helper", "store", "/h/.gitconfig"),
-            e("credential.helper", OURS, "/h/.gitconfig"),
-            e(
+            entry("credential.helper", "store", "/h/.gitconfig"),
+            entry("credential.helper", OURS, "/h/.gitconfig"),
+            entry(
                 "credential.https://gitlab.example.com.helper",
                 "",
                 "/h/.gitconfig",
             ),
-            e(
+            entry(
                 "credential.https://gitlab.example.com.helper",
                 OURS,
                 "/h/.gitconfig",
@@ -135,7 +123,7 @@ mod tests {
             check.text
         );
         assert_eq!(chain(&[], &s).status, Status::Problem);
-        let theirs = [e("credential.helper", "cache", "/h/.gitconfig")];
+        let theirs = [entry("credential.helper", "cache", "/h/.gitconfig")];
         assert!(chain(&theirs, &s).text.contains("not this helper"));
     }
 

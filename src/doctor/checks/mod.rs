@@ -73,6 +73,7 @@ mod tests {
 
     use super::*;
     use crate::doctor::facts::OurHelper;
+    use crate::doctor::fixtures::{self, OURS};
     use crate::doctor::probe::Probe;
     use crate::doctor::report::Status;
     use crate::gitconfig::Entry;
@@ -80,13 +81,10 @@ mod tests {
     use crate::server::{Origin, Server, ServerError};
     use crate::token::{TokenError, TokenSource};
 
-    const OURS: &str = "/usr/local/bin/git-credential-gitlab-ci";
     const HOME: &str = "/h/.gitconfig";
 
     fn entry(key: &str, value: &str) -> Entry {
-        let mut entry = Entry::new(key, Some(value));
-        entry.origin = format!("file:{HOME}");
-        entry
+        fixtures::entry(key, value, HOME)
     }
 
     /// A configured job: the server from CI_SERVER_URL, configure --global's entries, the token

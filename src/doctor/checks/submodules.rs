@@ -73,12 +73,7 @@ pub fn check(submodules: &[(String, String)], hosts: &[String], entries: &[Entry
 mod tests {
     use super::super::super::report::Status;
     use super::*;
-
-    fn e(key: &str, value: &str, origin: &str) -> Entry {
-        let mut entry = Entry::new(key, Some(value));
-        entry.origin = format!("file:{origin}");
-        entry
-    }
+    use crate::doctor::fixtures::entry;
 
     #[test]
     fn ssh_submodule_urls_for_the_server_need_a_rewrite() {
@@ -105,7 +100,7 @@ mod tests {
         let checks = check(&subs, &hosts, &[]);
         assert_eq!(checks.len(), 1);
         assert_eq!(checks[0].status, Status::Problem);
-        let rewrite = [e(
+        let rewrite = [entry(
             "url.https://gitlab.example.com/.insteadof",
             "git@gitlab.example.com:",
             "/h/.gitconfig",
