@@ -14,7 +14,6 @@
 //!   the verbs. The processes they start (git) get exactly this environment ([`Env::command`]),
 //!   so what git reads is what the verb saw.
 
-use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
@@ -24,7 +23,9 @@ use std::process::Command;
 use zeroize::Zeroize;
 
 pub struct Env {
-    vars: BTreeMap<OsString, OsString>,
+    /// In the environment's order. A list, not a map: a lookup is a short scan, and sorting
+    /// would cost more code than it saves time.
+    vars: Vec<(OsString, OsString)>,
     /// Whether `vars` is the whole environment ([`Env::read_all`], or a test's).
     complete: bool,
     argv0: Option<OsString>,
@@ -93,9 +94,12 @@ impl Env {
         self
     }
 
-    /// The variable's value, when it is set (possibly empty).
+    /// The variable's value, when it is set (possibly empty); the first, should it be twice.
     pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_os_str())
     }
 
     /// The variable's value, when it is set and not empty: how most variables are read, since
@@ -143,7 +147,9 @@ impl Env {
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         debug_assert!(self.complete, "child processes need the whole environment");
         let mut command = Command::new(program);
-        command.env_clear().envs(&self.vars);
+        command
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k, v)));
         if let Some(cwd) = &self.cwd {
             command.current_dir(cwd);
         }
@@ -155,7 +161,10 @@ impl fmt::Debug for Env {
     /// Names only: values may be secrets (the job token, a registry password).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Env")
-            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field(
+                "vars",
+                &self.vars.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .field("cwd", &self.cwd)
             .finish_non_exhaustive()
     }
@@ -164,7 +173,7 @@ impl fmt::Debug for Env {
 impl Drop for Env {
     /// The snapshot holds the job token; leave no copy of it in freed memory.
     fn drop(&mut self) {
-        for value in self.vars.values_mut() {
+        for (_, value) in &mut self.vars {
             let mut bytes = std::mem::take(value).into_encoded_bytes();
             bytes.zeroize();
         }

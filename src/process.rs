@@ -4,14 +4,15 @@
 //! The program runs in a process group of its own. When it has not exited by the deadline, the
 //! whole group is killed (git's `ls-remote` runs `git-remote-https`, which may run helpers);
 //! when it exits, whatever it left running in the group is killed too, so a straggler can
-//! neither outlive the caller nor keep the output pipes open. Output beyond the bound is read
-//! and dropped, so a chatty program never blocks on a full pipe.
+//! neither outlive the caller nor keep the output pipes open. Both pipes are read while the
+//! program runs, and output beyond the bound is read and dropped, so a chatty program never
+//! blocks on a full pipe.
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long and how much.
@@ -45,12 +46,18 @@ impl Finished {
     }
 }
 
-/// After the program exits, how long its pipes may stay open before it is assumed that a
+/// After the program ends, how long its pipes may stay open before it is assumed that a
 /// process outside its group (one that started a session of its own) holds them.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
 
+/// The longest wait between two looks at whether the program has exited.
+const MAX_PAUSE: Duration = Duration::from_millis(20);
+
 /// Runs `command` (stdin is the caller's to set; stdout and stderr are captured) within
 /// `limits`. `Err` only when the program cannot be started.
+///
+/// One thread does it all: the pipes are read as `poll(2)` finds data on them, between looks
+/// at whether the program has exited.
 pub fn run(command: &mut Command, limits: Limits) -> io::Result<Finished> {
     let start = Instant::now();
     let deadline = start.checked_add(limits.timeout);
@@ -59,72 +66,125 @@ pub fn run(command: &mut Command, limits: Limits) -> io::Result<Finished> {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()?;
-    let (sender, outputs) = mpsc::channel();
-    for (index, pipe) in [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let sender = sender.clone();
-        let max = limits.max_output;
-        thread::spawn(move || {
-            let result = pipe.map_or_else(|| (Vec::new(), false), |p| read_bounded(p, max));
-            let _ = sender.send((index, result));
-        });
-    }
-    drop(sender);
-
-    let status = wait(&mut child, deadline);
-    kill_group(&child);
-    let elapsed = start.elapsed();
-
-    let mut captured = [(Vec::new(), false), (Vec::new(), false)];
-    let mut truncated = false;
-    let drain_until = Instant::now() + DRAIN_GRACE;
-    for _ in 0..2 {
-        let wait = drain_until.saturating_duration_since(Instant::now());
-        match outputs.recv_timeout(wait) {
-            Ok((index, output)) => captured[index] = output,
-            // A process outside the group still holds a pipe: give up on what it would write.
-            Err(_) => truncated = true,
+    // As files, so that one type reads both.
+    let file = |fd: OwnedFd| File::from(fd);
+    let max = limits.max_output;
+    let mut stdout = Capture::new(child.stdout.take().map(OwnedFd::from).map(file), max);
+    let mut stderr = Capture::new(child.stderr.take().map(OwnedFd::from).map(file), max);
+    let mut ended: Option<(Option<ExitStatus>, Instant)> = None;
+    let mut pause = Duration::from_millis(1);
+    let mut gave_up = false;
+    loop {
+        if ended.is_none() {
+            // An error here means the program cannot be waited for: count it as ended.
+            let (exited, lost) = match child.try_wait() {
+                Ok(status) => (status, false),
+                Err(_) => (None, true),
+            };
+            if exited.is_some() || lost || deadline.is_some_and(|d| Instant::now() >= d) {
+                // Exited or out of time: nothing of its group may outlive it.
+                kill_group(&child);
+                let status = exited.or_else(|| {
+                    let _ = child.wait();
+                    None
+                });
+                ended = Some((status, Instant::now()));
+            }
         }
+        if !stdout.is_open() && !stderr.is_open() {
+            if ended.is_some() {
+                break;
+            }
+        } else if let Some((_, at)) = ended {
+            if at.elapsed() >= DRAIN_GRACE {
+                gave_up = true;
+                break;
+            }
+        }
+        let mut wait = pause;
+        if let Some(deadline) = deadline.filter(|_| ended.is_none()) {
+            wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        wait_for_output(&mut [&mut stdout, &mut stderr], wait);
+        pause = (pause * 2).min(MAX_PAUSE);
     }
-    let [(stdout, cut_out), (stderr, cut_err)] = captured;
+    let (status, ended_at) = ended.unwrap_or((None, Instant::now()));
     Ok(Finished {
         status,
-        stdout,
-        stderr,
-        truncated: truncated || cut_out || cut_err,
-        elapsed,
+        truncated: gave_up || stdout.truncated || stderr.truncated,
+        stdout: stdout.kept,
+        stderr: stderr.kept,
+        elapsed: ended_at - start,
     })
 }
 
-/// Waits for the program until the deadline; `None` when it had to be killed.
-fn wait(child: &mut Child, deadline: Option<Instant>) -> Option<ExitStatus> {
-    // Short polls first: most programs here finish in milliseconds.
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if deadline.is_some_and(|d| Instant::now() >= d) => break,
-            Ok(None) => {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(_) => break,
+/// One output pipe being read: what is kept of it, and whether more came.
+struct Capture {
+    pipe: Option<File>,
+    kept: Vec<u8>,
+    max: usize,
+    truncated: bool,
+}
+
+impl Capture {
+    fn new(pipe: Option<File>, max: usize) -> Self {
+        Capture {
+            pipe,
+            kept: Vec::new(),
+            max,
+            truncated: false,
         }
     }
-    kill_group(child);
-    let _ = child.wait();
-    None
+
+    fn is_open(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    /// Reads what `poll` said is there; closes the pipe at its end.
+    fn read_ready(&mut self) {
+        let Some(pipe) = &mut self.pipe else {
+            return;
+        };
+        let mut buffer = [0u8; 8192];
+        match pipe.read(&mut buffer) {
+            Ok(0) => self.pipe = None,
+            Ok(n) => {
+                let room = self.max.saturating_sub(self.kept.len());
+                self.kept.extend_from_slice(&buffer[..n.min(room)]);
+                self.truncated |= n > room;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => self.pipe = None,
+        }
+    }
+}
+
+/// Waits up to `wait` for data (or the end) on the open pipes, and reads what came.
+fn wait_for_output(captures: &mut [&mut Capture], wait: Duration) {
+    let mut fds: Vec<libc::pollfd> = captures
+        .iter()
+        .filter_map(|c| c.pipe.as_ref())
+        .map(|pipe| libc::pollfd {
+            fd: pipe.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let millis = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures for the duration of the
+    // call (with none, poll just sleeps).
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
+    if ready <= 0 {
+        return;
+    }
+    for capture in captures.iter_mut() {
+        let Some(fd) = capture.pipe.as_ref().map(AsRawFd::as_raw_fd) else {
+            continue;
+        };
+        if fds.iter().any(|p| p.fd == fd && p.revents != 0) {
+            capture.read_ready();
+        }
+    }
 }
 
 /// SIGKILL to the program's process group: the program itself and everything it started that
@@ -138,26 +198,6 @@ fn kill_group(child: &Child) {
     unsafe {
         libc::kill(-group, libc::SIGKILL);
     }
-}
-
-/// Reads `pipe` to its end, keeping the first `max` bytes; true when more came.
-fn read_bounded(mut pipe: impl Read, max: usize) -> (Vec<u8>, bool) {
-    let mut kept = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let mut truncated = false;
-    loop {
-        match pipe.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => {
-                let room = max.saturating_sub(kept.len());
-                kept.extend_from_slice(&buffer[..n.min(room)]);
-                truncated |= n > room;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        }
-    }
-    (kept, truncated)
 }
 
 #[cfg(test)]
@@ -251,7 +291,7 @@ mod tests {
             match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
                 Err(_) => return false,
                 Ok(stat) if stat.contains(") Z ") => return false,
-                Ok(_) => thread::sleep(Duration::from_millis(20)),
+                Ok(_) => std::thread::sleep(Duration::from_millis(20)),
             }
         }
         true
