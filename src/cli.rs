@@ -29,19 +29,9 @@ use git_credential_gitlab_ci::diagnostics::Diagnostics;
 use git_credential_gitlab_ci::options::HelperOptions;
 use git_credential_gitlab_ci::outcome::Outcome;
 use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
+use git_credential_gitlab_ci::program::Invocation;
 use git_credential_gitlab_ci::token::TokenSource;
 use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value};
-
-/// What the command line asks for, in the library's types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Invocation {
-    /// git's credential protocol: `get`, `store`, `erase`, or another word.
-    Helper(HelperOptions, helper::Operation),
-    /// Docker's: the `docker` verb, or the binary run as `docker-credential-gitlab-ci`.
-    Docker(TokenSource, docker::Options, docker::Operation),
-    Configure(configure::Action, configure::Options, HelperOptions),
-    Doctor(doctor::Options, HelperOptions),
-}
 
 /// The name that selects the docker mode when the binary is invoked under it.
 pub const DOCKER_BINARY_NAME: &str = "docker-credential-gitlab-ci";

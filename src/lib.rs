@@ -4,8 +4,9 @@
 //!
 //! The code follows one rule: decisions are pure, I/O is at the edges, and the environment is
 //! read once. The binary's `main.rs` and `cli.rs` (the only code that knows clap) parse the
-//! command line into [`options::HelperOptions`] and each verb's options, take an [`env`](mod@env)
-//! snapshot, call the verb, and turn its [`outcome::Outcome`] into the exit status.
+//! command line into a [`program::Invocation`] ([`options::HelperOptions`] and each verb's
+//! options), take an [`env`](mod@env) snapshot, [`program::run`] it, and turn its
+//! [`outcome::Outcome`] into the exit status.
 //!
 //! The core, shared by every protocol:
 //! - [`protocol`] turns git's bytes into a [`protocol::Request`] and an [`protocol::Answer`]
@@ -35,6 +36,7 @@ pub mod options;
 pub mod outcome;
 pub mod policy;
 pub mod process;
+pub mod program;
 pub mod protocol;
 pub mod server;
 pub mod token;

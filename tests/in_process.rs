@@ -1,4 +1,4 @@
-//! `configure` and `doctor` driven in-process, as `main` drives them, with an environment
+//! `configure` and `doctor` driven in-process, as `main` drives them ([`program::run`]), with an environment
 //! snapshot made here (a temporary HOME, a made-up CI_SERVER_URL and token) instead of the test
 //! process's environment, which stays untouched. git runs with exactly the snapshot.
 //!
@@ -13,12 +13,9 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use cli::Invocation;
-use git_credential_gitlab_ci::configure;
-use git_credential_gitlab_ci::diagnostics::Diagnostics;
-use git_credential_gitlab_ci::doctor;
 use git_credential_gitlab_ci::env::Env;
 use git_credential_gitlab_ci::outcome::Outcome;
+use git_credential_gitlab_ci::program;
 
 const TOKEN: &str = "glcbt-64_in_process_0123456789";
 
@@ -72,32 +69,27 @@ impl Job {
         std::fs::read_to_string(self.path("home/.gitconfig")).unwrap_or_default()
     }
 
-    /// Runs `git-credential-gitlab-ci <words>` in-process: the command line parsed by the
-    /// binary's parser, the verb run by the library with this job's snapshot.
+    /// Runs `git-credential-gitlab-ci <words>` in-process, as `main` does: the command line
+    /// parsed by the binary's parser, run by the library with this job's snapshot.
     fn run(&self, words: &[&str]) -> (Outcome, String) {
         let args: Vec<OsString> = std::iter::once("git-credential-gitlab-ci")
             .chain(words.iter().copied())
             .map(OsString::from)
             .collect();
-        let env = self.env();
+        let invocation = cli::parse(&args).unwrap();
+        assert_eq!(
+            invocation.protocol_variables(),
+            None,
+            "a verb takes the whole snapshot"
+        );
         let mut out = Vec::new();
-        let outcome = match cli::parse(&args).unwrap() {
-            Invocation::Configure(action, options, helper) => {
-                let diagnostics = Diagnostics::from_env(&env, &helper.token.secret_variables());
-                configure::run(action, &options, &helper, &env, &diagnostics, &mut out)
-            }
-            Invocation::Doctor(options, helper) => {
-                let diagnostics = Diagnostics::from_env(&env, &helper.token.secret_variables());
-                let context = doctor::Context {
-                    env: &env,
-                    options: &helper,
-                    diagnostics: &diagnostics,
-                    read_helper_options: &cli::read_helper_options,
-                };
-                doctor::run(&context, &options, &mut out)
-            }
-            other => panic!("not a verb: {other:?}"),
-        };
+        let outcome = program::run(
+            invocation,
+            &self.env(),
+            &cli::read_helper_options,
+            std::io::empty(),
+            &mut out,
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(
             !text.contains(TOKEN),
