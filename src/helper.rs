@@ -67,7 +67,7 @@ pub enum Error {
 
 /// `get`: answers with the token when the request is for a configured server; otherwise prints
 /// nothing. Nothing is written until the decision and the token are both final.
-pub fn get(
+fn get(
     options: &HelperOptions,
     env: &Env,
     input: impl BufRead,
@@ -140,7 +140,7 @@ fn decide_answer(
 
 /// `store` and `erase`: the token is never written anywhere, so there is nothing to do but read
 /// the request (so git never writes into a closed pipe) and say so when debugging.
-pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagnostics) {
+fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagnostics) {
     let _: Result<(), ProtocolError> = discard_request(input);
     diagnostics.debug(|| format!("{operation}: nothing to do, the job token is never stored"));
 }
@@ -148,7 +148,7 @@ pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagno
 /// `erase`: git sends it after the server refused the credentials it used. When the request is
 /// for a server this helper answers (the password check aside: erase carries the rejected
 /// password), say so on one line and point at `doctor`; nothing else is done.
-pub fn erase(options: &HelperOptions, env: &Env, input: impl BufRead, diagnostics: &Diagnostics) {
+fn erase(options: &HelperOptions, env: &Env, input: impl BufRead, diagnostics: &Diagnostics) {
     let Ok(mut request) = read_request(input) else {
         diagnostics.debug(|| "erase: nothing to do, the job token is never stored");
         return;

@@ -155,7 +155,7 @@ pub fn run(
 
 /// What `get` printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GetOutcome {
+enum GetOutcome {
     /// The credential JSON (exit status 0).
     Answered,
     /// [`NOT_FOUND`] (exit status 1).
@@ -181,7 +181,7 @@ fn write_out(output: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
 
 /// `get`: prints the credential JSON for a configured registry, [`NOT_FOUND`] for anything else.
 /// Nothing is written until the decision and the token are both final.
-pub fn get(
+fn get(
     registries: &[Registry],
     source: &TokenSource,
     env: &Env,
@@ -226,14 +226,14 @@ pub fn get(
 }
 
 /// `store` and `erase`: read the request (a `store` request holds a secret) and keep nothing.
-pub fn store_or_erase(operation: &str, input: impl Read, diagnostics: &Diagnostics) {
+fn store_or_erase(operation: &str, input: impl Read, diagnostics: &Diagnostics) {
     let _ = read_bounded(input, MAX_DISCARD_BYTES);
     diagnostics
         .debug(|| format!("docker {operation}: nothing to do, no credential is ever stored"));
 }
 
 /// `list`: the registries we answer for, each with the user name.
-pub fn list(registries: &[Registry], output: &mut impl Write) -> Result<(), Error> {
+fn list(registries: &[Registry], output: &mut impl Write) -> Result<(), Error> {
     write_out(output, list_json(registries, DEFAULT_USERNAME).as_bytes())
 }
 
