@@ -1,8 +1,9 @@
-//! Property tests (issue 7): the cases nobody thought of, generated near the ones that matter.
+//! Property tests: the cases nobody thought of, generated near the ones that matter.
 //!
-//! Every decision property is checked against an oracle written here, independently of the code
-//! under test: a hand-written list of the exact `(protocol, host)` forms each configured server
-//! may be answered for, compared after ASCII lower-casing and nothing else. Hosts are generated
+//! Every decision property is checked against the oracle in `tests/support/oracle.rs` (the fuzz
+//! targets use the same file), written independently of the code under test: a hand-written
+//! list of the exact `(protocol, host)` forms each configured server may be answered for,
+//! compared after ASCII lower-casing and nothing else. Hosts are generated
 //! *near* the server names (case changes, prefixes, suffixes, dots, ports, userinfo,
 //! percent-encodings, Unicode lookalikes, CR/LF/NUL and whitespace insertions), so most cases
 //! are near misses and some are exact forms, and both directions are checked: near misses are
@@ -11,62 +12,25 @@
 //! Case counts are fixed (no environment override) so the suite's run time is predictable; the
 //! fuzz targets under fuzz/ do the long searching.
 
-mod common;
+mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use git_credential_gitlab_ci::docker::{
-    decide_registry, Registry, RegistryDecision, RegistryOrigin,
-};
+use git_credential_gitlab_ci::docker::{decide_registry, RegistryDecision};
 use git_credential_gitlab_ci::policy::{decide, host_matches, Decision};
 use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
-use git_credential_gitlab_ci::server::{Origin, Server};
+use git_credential_gitlab_ci::server::Server;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use support::oracle::{
+    exact, expected_registry, forms_of, reader_lines, registries, registry_address, servers,
+    should_answer, username_ok, whatwg_reads_as, Reader, USERNAME,
+};
+use support::{assert_stderr_rules, Outcome, Run};
 
 // ---------------------------------------------------------------------------------------------
-// The oracle.
-
-const SERVER_URLS: &[&str] = &[
-    "https://gitlab.example.com",
-    "https://gitlab.example.com:8443",
-    "http://gitlab.internal",
-    "https://[::1]:9443",
-];
-
-/// `(protocol, host)` pairs that must be answered, lower-case. Nothing else may be.
-const EXACT_FORMS: &[(&str, &str)] = &[
-    ("https", "gitlab.example.com"),
-    ("https", "gitlab.example.com:443"),
-    ("https", "gitlab.example.com:8443"),
-    ("http", "gitlab.internal"),
-    ("http", "gitlab.internal:80"),
-    ("https", "[::1]:9443"),
-];
-
-const USERNAME: &str = "gitlab-ci-token";
-
-fn servers() -> Vec<Server> {
-    SERVER_URLS
-        .iter()
-        .map(|u| Server::parse(u, Origin::Option).unwrap())
-        .collect()
-}
-
-fn exact(protocol: &[u8], host: &[u8]) -> bool {
-    let host = host.to_ascii_lowercase();
-    EXACT_FORMS
-        .iter()
-        .any(|(p, h)| protocol == p.as_bytes() && host == h.as_bytes())
-}
-
-fn username_ok(username: Option<&[u8]>) -> bool {
-    match username {
-        None => true,
-        Some(u) => u == USERNAME.as_bytes(),
-    }
-}
+// The oracle is `support::oracle`, shared with the fuzz targets.
 
 fn answers(request: &Request, servers: &[Server]) -> bool {
     matches!(decide(request, servers, USERNAME), Decision::Answer(_))
@@ -366,9 +330,8 @@ proptest! {
             username: username.map(|u| u.as_bytes().to_vec()),
             has_password,
         };
-        let expected = exact(protocol.as_bytes(), &host)
-            && username_ok(username.map(str::as_bytes))
-            && !has_password;
+        let expected =
+            should_answer(protocol.as_bytes(), &host, username.map(str::as_bytes), has_password);
         prop_assert_eq!(
             answers(&request, &servers()),
             expected,
@@ -380,14 +343,7 @@ proptest! {
     #[test]
     fn host_matches_only_its_own_forms(host in near_host()) {
         for server in &servers() {
-            let forms: &[&str] = match (server.host.as_str(), server.port) {
-                ("gitlab.example.com", 443) => &["gitlab.example.com", "gitlab.example.com:443"],
-                ("gitlab.example.com", 8443) => &["gitlab.example.com:8443"],
-                ("gitlab.internal", 80) => &["gitlab.internal", "gitlab.internal:80"],
-                ("[::1]", 9443) => &["[::1]:9443"],
-                _ => unreachable!(),
-            };
-            let expected = forms.iter().any(|f| host.eq_ignore_ascii_case(f.as_bytes()));
+            let expected = forms_of(server).iter().any(|f| host.eq_ignore_ascii_case(f.as_bytes()));
             prop_assert_eq!(
                 host_matches(&host, server),
                 expected,
@@ -401,47 +357,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // The same through the wire format: generated values written as git writes them.
-
-/// How a line reader may split a request. The helper must only answer when every reader agrees
-/// on the host: a request that reads two ways is the 2020/2025 credential-leak pattern.
-#[derive(Debug, Clone, Copy)]
-enum Reader {
-    /// git: lines end at LF, one CR before the LF is dropped.
-    Git,
-    /// .NET's `TextReader.ReadLine` (Git Credential Manager): CR, LF and CR LF all end a line.
-    AnyNewline,
-    /// A C string reader: git's rules, but a value ends at its first NUL.
-    CString,
-}
-
-/// The lines as `reader` sees them, up to the first blank line. A value with a forged line
-/// break becomes two lines here, as it would for that reader; which of two duplicates a reader
-/// keeps does not matter, because the properties below require *every* `host=` and
-/// `protocol=` line to agree.
-fn reader_lines(bytes: &[u8], reader: Reader) -> Vec<Vec<u8>> {
-    let split: Vec<&[u8]> = match reader {
-        Reader::AnyNewline => bytes
-            .split(|&b| b == b'\n')
-            .flat_map(|l| l.strip_suffix(b"\r").unwrap_or(l).split(|&b| b == b'\r'))
-            .collect(),
-        Reader::Git | Reader::CString => bytes
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .collect(),
-    };
-    let mut lines = Vec::new();
-    for line in split {
-        if line.is_empty() {
-            break;
-        }
-        let line = match reader {
-            Reader::CString => line.split(|&b| b == 0).next().unwrap_or_default(),
-            _ => line,
-        };
-        lines.push(line.to_vec());
-    }
-    lines
-}
 
 #[derive(Debug, Clone)]
 struct WireRequest {
@@ -648,14 +563,7 @@ proptest! {
             let (user, host_port) = authority.split_once('@').unwrap_or(("", authority));
             prop_assert!(user.is_empty() || user == "gitlab-ci-token" || user == "gitlab%2Dci-token", "{}", shown);
             prop_assert!(exact(scheme.as_bytes(), host_port.as_bytes()), "{}", shown);
-            let whatwg = url::Url::parse(url).unwrap();
-            let server = servers()
-                .into_iter()
-                .find(|s| {
-                    s.scheme.as_str() == scheme
-                        && Some(s.host.as_str()) == whatwg.host_str()
-                        && Some(s.port) == whatwg.port_or_known_default()
-                });
+            let server = servers().into_iter().find(|s| whatwg_reads_as(url, s));
             prop_assert!(server.is_some(), "WHATWG reads another host: {}", shown);
         } else {
             let plain = exact(scheme.as_bytes(), &host)
@@ -682,10 +590,10 @@ fn regression_url_host_with_upper_case_and_non_ascii_is_refused_without_panic() 
         "url=https://gitlab-ci-token@G\u{445}/\n",
     ] {
         assert!(parse_request(url.as_bytes()).is_err(), "{url:?}");
-        common::Run::get(url.as_bytes())
+        Run::get(url.as_bytes())
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", "glcbt-64_regression-token")
-            .expect(common::Outcome::Err(&["GitLab", "COM"]));
+            .expect(Outcome::Err(&["GitLab", "COM"]));
     }
 }
 
@@ -851,14 +759,14 @@ proptest! {
             input.extend_from_slice(&url_host);
             input.extend_from_slice(b"/group/p.git\n");
         }
-        let mut run = common::Run::get(&input)
+        let mut run = Run::get(&input)
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
         if debug {
             run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
         }
         let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        assert_stderr_rules(&out.stderr, Some(&token));
         let stdout = out.stdout_text();
         let answer = format!("username=gitlab-ci-token\npassword={token}\n");
         prop_assert!(stdout.is_empty() || stdout == answer, "stdout {:?}", stdout);
@@ -872,9 +780,9 @@ proptest! {
         debug in any::<bool>(),
         ci_server in prop::sample::select(&["https://gitlab.example.com", "TOKEN", "https://gitlab.example.com:TOKEN"][..]),
     ) {
-        let mut run = common::Run::new(&[operation])
+        let mut run = Run::new(&[operation])
             .stdin(b"protocol=https\nhost=gitlab.example.com\n")
-            .env("CI_SERVER_URL", &ci_server.replace("TOKEN", &token))
+            .env("CI_SERVER_URL", ci_server.replace("TOKEN", &token))
             .env("CI_JOB_TOKEN", &token);
         for option in options {
             run = run.arg(option.replace("TOKEN", &token));
@@ -883,25 +791,12 @@ proptest! {
             run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
         }
         let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        assert_stderr_rules(&out.stderr, Some(&token));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Docker registry strings (`git-credential-gitlab-ci docker get`).
-
-/// Configured registries and, for each, the exact `host[:port]` forms (lower-case) it answers.
-const REGISTRIES_AND_FORMS: &[(&str, &[&str])] = &[
-    (
-        "registry.gitlab.example.com",
-        &[
-            "registry.gitlab.example.com",
-            "registry.gitlab.example.com:443",
-        ],
-    ),
-    ("registry.example.com:5050", &["registry.example.com:5050"]),
-    ("[::1]:5000", &["[::1]:5000"]),
-];
 
 const EXACT_REGISTRIES: &[&str] = &[
     "registry.gitlab.example.com",
@@ -921,24 +816,6 @@ const REGISTRY_SCHEMES: &[&str] = &[
 const REGISTRY_ENDS: &[&str] = &[
     "", "", "", "", "\n", "\n", "\n\n", "\r\n", "\r", "/", "/v2/", " ", "\0", "\n ", "\t",
 ];
-
-fn registries() -> Vec<Registry> {
-    REGISTRIES_AND_FORMS
-        .iter()
-        .map(|(name, _)| Registry::parse(name, RegistryOrigin::Option).unwrap())
-        .collect()
-}
-
-/// The oracle: one trailing LF dropped, an optional lower-case `https://`, then an exact form
-/// in any ASCII case; the index of the registry it names.
-fn expected_registry(input: &[u8]) -> Option<usize> {
-    let given = input.strip_suffix(b"\n").unwrap_or(input);
-    let address = given.strip_prefix(b"https://").unwrap_or(given);
-    let address = address.to_ascii_lowercase();
-    REGISTRIES_AND_FORMS
-        .iter()
-        .position(|(_, forms)| forms.iter().any(|f| f.as_bytes() == address))
-}
 
 /// A registry string near the configured ones: a scheme or none, an exact form unchanged (1 in
 /// 4) or with one mutation, then a line end or other trailing bytes.
@@ -972,8 +849,7 @@ proptest! {
                 let i = expected;
                 prop_assert!(i.is_some(), "answered {:?}", shown);
                 prop_assert_eq!(registry, &registries[i.unwrap()]);
-                let given = input.strip_suffix(b"\n").unwrap_or(&input);
-                prop_assert_eq!(server_url.as_bytes(), given);
+                prop_assert_eq!(server_url.as_bytes(), registry_address(&input));
             }
             RegistryDecision::NotFound(why) => {
                 prop_assert!(expected.is_none(), "not found ({}): {:?}", why, shown);
@@ -994,7 +870,7 @@ proptest! {
         operation in prop::sample::select(&["get", "get", "get", "store", "erase", "list", "frob"][..]),
         debug in any::<bool>(),
     ) {
-        let mut run = common::Run::new(&["docker", operation])
+        let mut run = Run::new(&["docker", operation])
             .stdin(&input)
             .env("CI_REGISTRY", "registry.gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
@@ -1002,7 +878,7 @@ proptest! {
             run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
         }
         let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        assert_stderr_rules(&out.stderr, Some(&token));
         let stdout = out.stdout_text();
         let answered = operation == "get" && expected_registry(&input) == Some(0);
         if answered {

@@ -1,14 +1,23 @@
-//! Test infrastructure shared by integration tests (`mod support;` in a file under `tests/`):
+//! The one test harness, shared by every integration test (`mod support;` in each file under
+//! `tests/`; the benchmarks include it by `#[path]`, the fuzz crate includes [`oracle`]):
 //!
+//! - [`binary`]: the one runner for the helper binary — [`Run`] (options, operation, an empty
+//!   environment, stdin), [`Outcome`], and the stderr rules every run obeys
+//!   ([`assert_stderr_rules`]). `HELPER_UNDER_TEST=/abs/path` runs another executable instead
+//!   (e.g. a wrapper running an arm64 build under qemu-user), see [`binary`];
+//! - [`env::ClientEnv`]: the one runner for clients — an isolated job environment (own `HOME`,
+//!   `CARGO_HOME`, CA settings, no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with
+//!   the helper under test registered by absolute path, commands run under a time limit, verbs
+//!   of the helper checked for the output rules, and a token leak scan;
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
 //!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
 //!   server certificates (e.g. a Docker registry's) signed by the same CA;
 //! - [`git_server::GitServer`]: a GitLab-like HTTPS git server on `127.0.0.1` (real
 //!   `git http-backend`, HTTP Basic `gitlab-ci-token:<token>`, git-lfs batch API) that records
 //!   each request's auth outcome, and stops when dropped;
-//! - [`env::ClientEnv`]: an isolated job environment (own `HOME`, `CARGO_HOME`, CA settings,
-//!   no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with our helper registered by
-//!   absolute path, commands run under a time limit, and a token leak scan.
+//! - [`docs`]: reading README.md and docs/, so that tests pin what they say to the code;
+//! - [`oracle`]: which requests must be answered, written independently of the code under test;
+//!   the property tests and the fuzz targets both check the code against it.
 //!
 //! ```ignore
 //! let ca = TestCa::new();
@@ -19,15 +28,23 @@
 //! env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
 //! assert!(server.log().iter().any(|r| r.auth == AuthOutcome::Ok));
 //! env.assert_token_not_on_disk(&[]);
+//! Run::get(b"protocol=https\nhost=localhost\n").expect(Outcome::Nothing);
 //! ```
 #![allow(dead_code)]
 
+pub mod binary;
+pub mod docs;
 pub mod env;
 pub mod git_server;
+pub mod oracle;
 pub mod tls;
 
 #[allow(unused_imports)]
-pub use env::{find_bytes_in_tree, run_with_timeout, unique_token, ClientEnv, RunOutput};
+pub use binary::{assert_stderr_rules, Outcome, Output, Run, PREFIX};
+#[allow(unused_imports)]
+pub use env::{
+    find_bytes_in_tree, find_token_in_trees, run_with_timeout, unique_token, ClientEnv, RunOutput,
+};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
 #[allow(unused_imports)]
