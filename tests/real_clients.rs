@@ -16,7 +16,8 @@ use support::*;
 const GIT_247: &str = "/usr/local/bin/git";
 const GIT_239: &str = "/usr/bin/git";
 
-/// Limit for commands that are expected to fail: they must fail promptly, not hang.
+/// Hang guard for commands that are expected to fail: they must fail, not hang (git-lfs, for
+/// one, retries a rejected token forever).
 const FAILURE_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Setup {
@@ -444,7 +445,7 @@ fn plain_http_on_the_servers_host_and_port_gets_nothing() {
 }
 
 #[test]
-fn wrong_token_fails_promptly_and_git_sends_erase() {
+fn wrong_token_fails_without_hanging_and_git_sends_erase() {
     let ca = TestCa::new();
     let token = unique_token("right");
     let wrong = unique_token("wrong");
@@ -466,7 +467,6 @@ fn wrong_token_fails_promptly_and_git_sends_erase() {
         out.stderr.contains("Authentication failed"),
         "not git's authentication error: {out}"
     );
-    assert!(out.elapsed < Duration::from_secs(10), "slow failure: {out}");
     let operations = env.helper_operations();
     assert!(
         operations.iter().any(|op| op == "erase"),
@@ -601,7 +601,9 @@ fn server_accepts_chunked_gzip_bodies_and_refuses_early_on_expect() {
         String::from_utf8_lossy(&reply[..reply.len().min(40)])
     );
 
-    // Without credentials and with `Expect: 100-continue`, the answer is 401 at once.
+    // Without credentials and with `Expect: 100-continue`, the server answers 401 before the
+    // body. curl is told to wait far longer than the hang guard for that answer before it
+    // sends the body anyway, so a server that does not refuse early shows as a timeout.
     let mut cmd = std::process::Command::new("curl");
     cmd.current_dir(dir.path())
         .env_clear()
@@ -612,14 +614,14 @@ fn server_accepts_chunked_gzip_bodies_and_refuses_early_on_expect() {
             "-H",
             "Expect: 100-continue",
             "--expect100-timeout",
-            "20",
+            "3600",
             "--data-binary",
             "@body.gz",
             &url,
         ]);
     let out = run_with_timeout(cmd, FAILURE_TIMEOUT);
+    assert!(!out.timed_out(), "the server waited for the body: {out}");
     assert_eq!(out.stdout, "401", "{out}");
-    assert!(out.elapsed < Duration::from_secs(10), "{out}");
     let log = server.log();
     assert_eq!(log.len(), 2, "{}", server.log_text());
     assert_eq!(log[0].auth, AuthOutcome::Ok);
