@@ -8,7 +8,7 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::{binary, ClientEnv, GitServer, Run, RunOutput, TestCa};
+use support::{binary, ClientEnv, GitServer, Job, Run, RunOutput, TestCa};
 
 /// The helper under test, as `configure` writes it: the absolute path it was run by.
 fn ours() -> String {
@@ -32,7 +32,10 @@ fn git_config_get_all(env: &ClientEnv, file: &Path, key: &str) -> Vec<String> {
 /// The job-token allowlist scenario every test starts from: a server, a repository, a job
 /// environment whose global config already has `credential.helper=store`.
 fn job_with_store_first(label: &str) -> (TestCa, GitServer, ClientEnv) {
-    support::job_with_helper(label, "store")
+    let Job {
+        ca, server, env, ..
+    } = Job::with_only_helper(label, "store");
+    (ca, server, env)
 }
 
 #[test]
@@ -175,14 +178,9 @@ fn configure_writes_helper_options_shell_quoted_and_git_runs_them() {
 
 #[test]
 fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2() {
-    let ca = TestCa::new();
-    let token = support::unique_token("configure_runner");
-    let server = GitServer::start(&ca, &token);
-    let mut env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .no_helper()
-        .build();
+    let Job {
+        server, mut env, ..
+    } = Job::start_with("configure_runner", |env| env.no_helper());
     // As GitLab Runner does: git reads only this file as its global configuration.
     let runner_config = env.home().join("runner/gitconfig");
     fs::create_dir_all(runner_config.parent().unwrap()).unwrap();
@@ -224,11 +222,14 @@ fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2()
 
 #[test]
 fn ssh_style_clone_goes_over_https_after_rewrite_ssh() {
-    let ca = TestCa::new();
-    let token = support::unique_token("configure_ssh");
-    let server = GitServer::start(&ca, &token);
+    let Job {
+        server,
+        token,
+        mut env,
+        ..
+    } = Job::start_with("configure_ssh", |env| env.no_helper());
     server.create_repo("group/x", &[("README.md", b"via https\n")]);
-    let mut env = ClientEnv::builder(&ca).token(&token).no_helper().build();
+    env.remove_var("CI_SERVER_URL");
     env.set_var("CI_SERVER_SHELL_SSH_HOST", "localhost");
     // No ssh may be attempted: a rewrite that does not apply fails loudly here.
     env.set_var("GIT_SSH_COMMAND", "false");

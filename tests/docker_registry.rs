@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{binary, find_token_in_trees, unique_token, ClientEnv, RunOutput, TestCa};
+use support::{
+    binary, find_on_path, find_token_in_trees, unique_token, ClientEnv, RunOutput, TestCa,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -23,16 +25,6 @@ fn tool_missing() -> Option<&'static str> {
     ["docker-registry", "skopeo", "htpasswd"]
         .into_iter()
         .find(|tool| find_on_path(tool).is_none())
-}
-
-fn find_on_path(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain(["/usr/bin".into(), "/usr/sbin".into()])
-        .map(|dir| dir.join(tool))
-        .find(|p| p.is_file())
 }
 
 /// `false` (after saying why) when the tools are not installed; panics instead under `CI=true`.
@@ -340,14 +332,23 @@ impl Client {
     }
 }
 
-#[test]
-fn skopeo_pushes_and_inspects_through_the_helper_on_the_job_registry() {
+/// A CA, a fresh token and a registry that accepts it; `None` (after saying why) when the
+/// tools are missing outside CI.
+fn registry_job(label: &str) -> Option<(TestCa, String, Registry)> {
     if !prerequisites() {
-        return;
+        return None;
     }
     let ca = TestCa::new();
-    let token = unique_token("registry");
+    let token = unique_token(label);
     let registry = Registry::start(&ca, &token);
+    Some((ca, token, registry))
+}
+
+#[test]
+fn skopeo_pushes_and_inspects_through_the_helper_on_the_job_registry() {
+    let Some((ca, token, registry)) = registry_job("registry") else {
+        return;
+    };
     let name = registry.name();
     let client = Client::new(
         &ca,
@@ -383,12 +384,9 @@ fn skopeo_pushes_and_inspects_through_the_helper_on_the_job_registry() {
 
 #[test]
 fn skopeo_without_the_token_is_refused_so_the_helper_is_what_authenticates() {
-    if !prerequisites() {
+    let Some((ca, token, registry)) = registry_job("registry-control") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("registry-control");
-    let registry = Registry::start(&ca, &token);
+    };
     let name = registry.name();
     // Same setup, but the helper knows no registry: it says "not found", skopeo goes anonymous.
     let client = Client::new(
@@ -407,12 +405,9 @@ fn skopeo_without_the_token_is_refused_so_the_helper_is_what_authenticates() {
 
 #[test]
 fn a_second_registry_never_receives_the_token_even_when_routed_to_the_helper() {
-    if !prerequisites() {
+    let Some((ca, token, ours)) = registry_job("registry-two") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("registry-two");
-    let ours = Registry::start(&ca, &token);
+    };
     // The other registry would accept the token, so a leak would show as a successful push.
     let other = Registry::start(&ca, &token);
     let client = Client::new(
@@ -444,12 +439,9 @@ fn a_second_registry_never_receives_the_token_even_when_routed_to_the_helper() {
 
 #[test]
 fn skopeo_authenticates_to_the_dependency_proxy_named_by_ci_dependency_proxy_server() {
-    if !prerequisites() {
+    let Some((ca, token, registry)) = registry_job("dependency-proxy") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("dependency-proxy");
-    let registry = Registry::start(&ca, &token);
+    };
     let name = registry.name();
     // Only CI_DEPENDENCY_PROXY_SERVER names it (GitLab writes it as host:port).
     let client = Client::new(

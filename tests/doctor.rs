@@ -7,23 +7,12 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{binary, ClientEnv, GitServer, Outcome, Run, RunOutput, TestCa, PREFIX};
-
-struct Job {
-    _ca: TestCa,
-    server: GitServer,
-    env: ClientEnv,
-}
+use support::{binary, ClientEnv, Job, Outcome, Run, RunOutput, TestCa};
 
 /// A job environment for a running server with one repository, configured with
 /// `configure --global` (store configured first, as many images do).
 fn configured_job(label: &str) -> Job {
-    let (ca, server, env) = support::job_with_helper(label, "store");
-    let job = Job {
-        _ca: ca,
-        server,
-        env,
-    };
+    let job = Job::with_only_helper(label, "store");
     let out = helper(&job.env, &["configure", "--global"], None);
     assert!(out.success(), "{out}");
     job
@@ -90,11 +79,7 @@ fn doctor_explains_a_rejected_token_and_erase_says_so_on_one_line() {
         .env
         .run_unchecked(job.env.git(["ls-remote", &url]), Duration::from_secs(30));
     assert!(!out.success(), "{out}");
-    let ours: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with(PREFIX))
-        .collect();
+    let ours = out.helper_lines();
     assert_eq!(ours.len(), 1, "{out}");
     assert!(ours[0].contains("rejected the job token"), "{out}");
     assert!(ours[0].contains("git-credential-gitlab-ci doctor"), "{out}");
@@ -141,16 +126,13 @@ fn doctor_explains_cargos_http_trap_from_variables_and_config_tables() {
 
 #[test]
 fn doctor_reports_a_store_helper_that_would_receive_the_token() {
-    let ca = TestCa::new();
-    let token = support::unique_token("doctor_store");
-    let server = GitServer::start(&ca, &token);
     // The README's one-liner, after an image's credential.helper=store: git hands the token to
     // store after every success.
-    let env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .helper_value("store")
-        .build();
+    let Job {
+        server: _server,
+        env,
+        ..
+    } = Job::with_only_helper("doctor_store", "store");
     let ours = binary::path();
     env.run(
         env.git(["config", "--global", "--add", "credential.helper"])
@@ -166,14 +148,11 @@ fn doctor_reports_a_store_helper_that_would_receive_the_token() {
 
 #[test]
 fn doctor_sees_that_libgit2_ignores_git_config_global() {
-    let ca = TestCa::new();
-    let token = support::unique_token("doctor_runner");
-    let server = GitServer::start(&ca, &token);
-    let mut env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .no_helper()
-        .build();
+    let Job {
+        server: _server,
+        mut env,
+        ..
+    } = Job::start_with("doctor_runner", |env| env.no_helper());
     let runner = env.home().join("runner.gitconfig");
     let ours = binary::path();
     fs::write(

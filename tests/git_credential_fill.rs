@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{assert_stderr_rules, ClientEnv, RunOutput, PREFIX};
+use support::{assert_stderr_rules, ClientEnv, RunOutput};
 
 const TOKEN: &str = "glcbt-64_FillToken_0123456789";
 
@@ -102,11 +102,7 @@ fn git_shows_our_error_line_when_the_token_is_missing() {
         "protocol=https\nhost=gitlab.example.com\n\n",
     );
     assert!(!out.success() && !out.timed_out(), "{out}");
-    let ours: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with(PREFIX))
-        .collect();
+    let ours = out.helper_lines();
     assert_eq!(ours.len(), 1, "{out}");
     assert!(ours[0].contains("CI_JOB_TOKEN"), "{out}");
     assert_stderr_rules(ours.join("\n").as_bytes(), Some(TOKEN));

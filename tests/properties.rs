@@ -27,7 +27,7 @@ use support::oracle::{
     exact, expected_registry, forms_of, reader_lines, registries, registry_address, servers,
     should_answer, username_ok, whatwg_reads_as, Reader, USERNAME,
 };
-use support::{assert_stderr_rules, Outcome, Run};
+use support::{Outcome, Run};
 
 // ---------------------------------------------------------------------------------------------
 // The oracle is `support::oracle`, shared with the fuzz targets.
@@ -738,6 +738,17 @@ const OPTIONS: &[&[&str]] = &[
     &["--server=TOKEN"],
 ];
 
+/// Runs, with debug output when `debug`, and checks the stderr rules (with the run's token).
+fn run_checked(run: Run, debug: bool) -> support::Output {
+    let run = match debug {
+        true => run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1"),
+        false => run,
+    };
+    let out = run.output();
+    out.assert_stderr_rules();
+    out
+}
+
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_.=-]{12,40}".prop_map(|t| format!("glcbt-{t}"))
 }
@@ -759,14 +770,10 @@ proptest! {
             input.extend_from_slice(&url_host);
             input.extend_from_slice(b"/group/p.git\n");
         }
-        let mut run = Run::get(&input)
+        let run = Run::get(&input)
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        assert_stderr_rules(&out.stderr, Some(&token));
+        let out = run_checked(run, debug);
         let stdout = out.stdout_text();
         let answer = format!("username=gitlab-ci-token\npassword={token}\n");
         prop_assert!(stdout.is_empty() || stdout == answer, "stdout {:?}", stdout);
@@ -787,11 +794,7 @@ proptest! {
         for option in options {
             run = run.arg(option.replace("TOKEN", &token));
         }
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        assert_stderr_rules(&out.stderr, Some(&token));
+        run_checked(run, debug);
     }
 }
 
@@ -870,15 +873,11 @@ proptest! {
         operation in prop::sample::select(&["get", "get", "get", "store", "erase", "list", "frob"][..]),
         debug in any::<bool>(),
     ) {
-        let mut run = Run::new(&["docker", operation])
+        let run = Run::new(&["docker", operation])
             .stdin(&input)
             .env("CI_REGISTRY", "registry.gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        assert_stderr_rules(&out.stderr, Some(&token));
+        let out = run_checked(run, debug);
         let stdout = out.stdout_text();
         let answered = operation == "get" && expected_registry(&input) == Some(0);
         if answered {

@@ -128,6 +128,15 @@ fn musl_build_is_statically_linked() {
     eprintln!("static binary: {} bytes", elf.len());
 }
 
+/// A new root directory holding nothing but a copy of `binary`, as `/git-credential-gitlab-ci`.
+fn root_holding_only(binary: &Path) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::copy(binary, root.path().join("git-credential-gitlab-ci")).unwrap();
+    let entries: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "the root holds only the binary");
+    root
+}
+
 /// Runs `/git-credential-gitlab-ci <args>` chrooted into `root`, with exactly `env`.
 fn run_chrooted(root: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     // By absolute path: with the environment cleared there is no PATH to search.
@@ -153,10 +162,7 @@ fn static_binary_answers_get_in_an_empty_root_with_an_empty_environment() {
     let Some(binary) = prerequisites(true) else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    std::fs::copy(&binary, root.path().join("git-credential-gitlab-ci")).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
-    assert_eq!(entries.len(), 1, "the root holds only the binary");
+    let root = root_holding_only(&binary);
 
     // Only the two variables a job provides; no PATH, HOME, locale or anything else.
     let job = [
@@ -203,8 +209,7 @@ fn static_binary_speaks_docker_protocol_in_an_empty_root() {
     let Some(binary) = prerequisites(true) else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    std::fs::copy(&binary, root.path().join("git-credential-gitlab-ci")).unwrap();
+    let root = root_holding_only(&binary);
     let env = [
         ("CI_REGISTRY", "registry.example.com"),
         ("CI_JOB_TOKEN", TOKEN),

@@ -446,6 +446,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// `tool` on `PATH` (or in `/usr/bin`, `/usr/sbin`, where Debian puts daemons), if installed.
+pub fn find_on_path(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(["/usr/bin".into(), "/usr/sbin".into()])
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
 /// What a command did.
 pub struct RunOutput {
     pub program: String,
@@ -463,6 +474,15 @@ impl RunOutput {
 
     pub fn timed_out(&self) -> bool {
         self.status.is_none()
+    }
+
+    /// The stderr lines our helper wrote (they carry its prefix) among the client's own.
+    pub fn helper_lines(&self) -> Vec<&str> {
+        let prefix = binary::PREFIX;
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
     }
 }
 

@@ -43,7 +43,8 @@ pub mod tls;
 pub use binary::{assert_stderr_rules, Outcome, Output, Run, PREFIX};
 #[allow(unused_imports)]
 pub use env::{
-    find_bytes_in_tree, find_token_in_trees, run_with_timeout, unique_token, ClientEnv, RunOutput,
+    find_bytes_in_tree, find_on_path, find_token_in_trees, run_with_timeout, unique_token,
+    ClientEnv, RunOutput,
 };
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
@@ -84,17 +85,49 @@ pub fn cargo_project(server: &GitServer, env: &ClientEnv) -> std::path::PathBuf 
     app
 }
 
-/// A running server with `group/project` (one README) and a job environment for it whose global
-/// config has only `credential.helper = <helper>` — e.g. `store`, as many images ship.
-pub fn job_with_helper(label: &str, helper: &str) -> (TestCa, GitServer, ClientEnv) {
-    let ca = TestCa::new();
-    let token = unique_token(label);
-    let server = GitServer::start(&ca, &token);
-    server.create_repo("group/project", &[("README.md", b"hello\n")]);
-    let env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .helper_value(helper)
+/// One job's world: a CA, a GitLab-like HTTPS server that accepts a fresh token, and a job
+/// environment for that server (`CI_SERVER_URL`, `CI_JOB_TOKEN`).
+pub struct Job {
+    pub ca: TestCa,
+    pub token: String,
+    pub server: GitServer,
+    pub env: ClientEnv,
+}
+
+impl Job {
+    /// The job environment's `credential.helper` is the helper under test.
+    pub fn start(label: &str) -> Job {
+        Job::start_with(label, |env| env)
+    }
+
+    /// The same, with the environment's builder adjusted first (e.g. `.no_helper()`).
+    pub fn start_with(
+        label: &str,
+        adjust: impl FnOnce(env::ClientEnvBuilder) -> env::ClientEnvBuilder,
+    ) -> Job {
+        let ca = TestCa::new();
+        let token = unique_token(label);
+        let server = GitServer::start(&ca, &token);
+        let env = adjust(
+            ClientEnv::builder(&ca)
+                .server_url(server.url())
+                .token(&token),
+        )
         .build();
-    (ca, server, env)
+        Job {
+            ca,
+            token,
+            server,
+            env,
+        }
+    }
+
+    /// A job whose server has `group/project` (one README) and whose global config has only
+    /// `credential.helper = <helper>` — e.g. `store`, as many images ship.
+    pub fn with_only_helper(label: &str, helper: &str) -> Job {
+        let job = Job::start_with(label, |env| env.helper_value(helper));
+        job.server
+            .create_repo("group/project", &[("README.md", b"hello\n")]);
+        job
+    }
 }
