@@ -27,7 +27,7 @@ use support::oracle::{
     exact, expected_registry, forms_of, reader_lines, registries, registry_address, servers,
     should_answer, username_ok, whatwg_reads_as, Reader, USERNAME,
 };
-use support::{Outcome, Run};
+use support::{docs, Outcome, Run};
 
 // ---------------------------------------------------------------------------------------------
 // The oracle is `support::oracle`, shared with the fuzz targets.
@@ -35,6 +35,40 @@ use support::{Outcome, Run};
 fn answers(request: &Request, servers: &[Server]) -> bool {
     matches!(decide(request, servers, USERNAME), Decision::Answer(_))
 }
+
+/// Case counts, per kind of property: pure decisions are cheap, runs of the binary are not.
+/// docs/security.md lists each property with its count ([`docs_list_every_property_with_its_case_count`]).
+const DECISION_CASES: u32 = 10_000;
+const WIRE_CASES: u32 = 3000;
+const ARBITRARY_CASES: u32 = 3000;
+const LONG_LINE_CASES: u32 = 24;
+const RUN_CASES: u32 = 6;
+
+/// Each property and its case count, as docs/security.md lists them.
+const PROPERTIES: &[(&str, u32)] = &[
+    ("decide_answers_exactly_the_exact_forms", DECISION_CASES),
+    ("host_matches_only_its_own_forms", DECISION_CASES),
+    (
+        "wire_requests_are_answered_only_for_exact_forms",
+        WIRE_CASES,
+    ),
+    ("url_inputs_are_answered_only_for_exact_forms", WIRE_CASES),
+    (
+        "parsing_arbitrary_bytes_never_panics_and_stays_bounded",
+        ARBITRARY_CASES,
+    ),
+    (
+        "long_lines_cost_no_more_than_the_line_bound",
+        LONG_LINE_CASES,
+    ),
+    ("stderr_of_get_never_carries_the_token", RUN_CASES),
+    (
+        "stderr_of_any_invocation_never_carries_the_token",
+        RUN_CASES,
+    ),
+    ("docker_get_answers_exactly_the_exact_forms", DECISION_CASES),
+    ("docker_runs_never_leak_the_token", RUN_CASES),
+];
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -315,7 +349,7 @@ fn username() -> impl Strategy<Value = Option<&'static str>> {
 // The decision, on requests built directly (every byte of the host reaches `decide`).
 
 proptest! {
-    #![proptest_config(config(10_000))]
+    #![proptest_config(config(DECISION_CASES))]
 
     #[test]
     fn decide_answers_exactly_the_exact_forms(
@@ -452,7 +486,7 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(WIRE_CASES))]
 
     #[test]
     fn wire_requests_are_answered_only_for_exact_forms(request in wire_request()) {
@@ -537,7 +571,7 @@ fn rfc3986_authority(url: &str) -> Option<&str> {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(WIRE_CASES))]
 
     #[test]
     fn url_inputs_are_answered_only_for_exact_forms(
@@ -682,11 +716,17 @@ fn line_soup() -> impl Strategy<Value = Vec<u8>> {
 /// Generous: what parsing one request may allocate, per input byte kept (keys, values, the
 /// duplicate-key set with its per-entry overhead), plus the url crate's working space.
 fn allocation_bound(input_len: usize) -> usize {
-    64 * input_len + 64 * 1024
+    ALLOCATION_PER_INPUT_BYTE * input_len + ALLOCATION_SLACK
 }
 
+const ALLOCATION_PER_INPUT_BYTE: usize = 64;
+/// Working space (the url crate's, a buffer's doubling) on top of what the input explains.
+const ALLOCATION_SLACK: usize = 64 * 1024;
+/// The longest single line [`long_lines_cost_no_more_than_the_line_bound`] generates.
+const LONG_LINE_MAX: usize = 4 << 20;
+
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(ARBITRARY_CASES))]
 
     #[test]
     fn parsing_arbitrary_bytes_never_panics_and_stays_bounded(
@@ -705,20 +745,20 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(24))]
+    #![proptest_config(config(LONG_LINE_CASES))]
 
     /// However long the input, one line costs at most twice the line bound (the buffer's
     /// doubling growth), never the input's size.
     #[test]
     fn long_lines_cost_no_more_than_the_line_bound(
         prefix in line_soup(),
-        len in 0usize..(4 << 20),
+        len in 0usize..LONG_LINE_MAX,
         fill in any::<u8>(),
     ) {
         let mut bytes = prefix;
         bytes.extend(vec![if fill == b'\n' { b'a' } else { fill }; len]);
         let (_, peak) = peak_allocation(|| parse_request(&bytes));
-        prop_assert!(peak <= 2 * (MAX_LINE_BYTES + 2) + 64 * 1024, "{} bytes allocated", peak);
+        prop_assert!(peak <= 2 * (MAX_LINE_BYTES + 2) + ALLOCATION_SLACK, "{} bytes allocated", peak);
     }
 }
 
@@ -754,7 +794,7 @@ fn token() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(6))]
+    #![proptest_config(config(RUN_CASES))]
 
     #[test]
     fn stderr_of_get_never_carries_the_token(
@@ -840,7 +880,7 @@ fn near_registry() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(10_000))]
+    #![proptest_config(config(DECISION_CASES))]
 
     #[test]
     fn docker_get_answers_exactly_the_exact_forms(input in near_registry()) {
@@ -862,7 +902,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(6))]
+    #![proptest_config(config(RUN_CASES))]
 
     /// The docker mode prints its errors on stdout too, so both streams are checked: the token
     /// appears only inside a JSON answer for a configured registry.
@@ -888,4 +928,47 @@ proptest! {
             prop_assert!(!stdout.contains(&token), "token on stdout: {:?}", stdout);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What docs/security.md says about these properties.
+
+#[test]
+fn docs_list_every_property_with_its_case_count() {
+    let doc = docs::read("docs/security.md");
+    let rows = docs::table_rows(docs::section(&doc, "## Testing the untrusted input"));
+    let listed: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|row| {
+            let name = docs::code_spans(&row[0]).first()?.to_string();
+            Some((name, row.last()?.replace(',', "")))
+        })
+        // The property table's rows are the section's only ones that start with a function name.
+        .filter(|(name, _)| name.contains('_'))
+        .collect();
+    let expected: Vec<(String, String)> = PROPERTIES
+        .iter()
+        .map(|(name, cases)| (name.to_string(), cases.to_string()))
+        .collect();
+    assert_eq!(listed, expected, "docs/security.md's property table");
+}
+
+#[test]
+fn docs_state_the_allocation_bounds_the_properties_assert() {
+    let kib = |bytes: usize| bytes / 1024;
+    docs::assert_says(
+        "docs/security.md",
+        &format!(
+            "allocation at most {ALLOCATION_PER_INPUT_BYTE} × input + {} KiB",
+            kib(ALLOCATION_SLACK)
+        ),
+    );
+    docs::assert_says(
+        "docs/security.md",
+        &format!(
+            "a line of up to {} MiB allocates at most twice the line bound (+ {} KiB)",
+            LONG_LINE_MAX >> 20,
+            kib(ALLOCATION_SLACK)
+        ),
+    );
 }

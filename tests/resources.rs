@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use git_credential_gitlab_ci::protocol::{parse_request, ProtocolError, MAX_REQUEST_BYTES};
-use support::{assert_stderr_rules, run_with_timeout, Run};
+use support::{assert_stderr_rules, docs, run_with_timeout, Run};
 
 /// Peak RSS allowed for any run, in KiB. Measured (debug build, see docs/security.md): about
 /// 4.2 MiB for a normal request and for every input refused at a bound (10 MiB lines, 10^6
@@ -252,4 +252,12 @@ fn docker_store_and_erase_read_a_bounded_amount() {
         assert_eq!(m.stderr, "");
         assert_bounded(&m);
     }
+}
+
+#[test]
+fn docs_state_the_asserted_memory_bound() {
+    docs::assert_says(
+        "docs/security.md",
+        &format!("a peak RSS of at most **{} MiB**", MAX_RSS_KIB / 1024),
+    );
 }
