@@ -511,7 +511,7 @@ fn leak_scanner_finds_planted_token() {
         find_bytes_in_tree(dir.path(), token.as_bytes()),
         vec![nested.join("binary.pack")]
     );
-    let basic = support::env::token_needles(&token).pop().unwrap();
+    let basic = support::token_needles(&token).pop().unwrap();
     fs::write(
         dir.path().join("a/trace"),
         format!("Authorization: Basic {basic}\n"),

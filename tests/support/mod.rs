@@ -8,7 +8,8 @@
 //! - [`env::ClientEnv`]: the one runner for clients — an isolated job environment (own `HOME`,
 //!   `CARGO_HOME`, CA settings, no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with
 //!   the helper under test registered by absolute path, commands run under a time limit, verbs
-//!   of the helper checked for the output rules, and a token leak scan;
+//!   of the helper checked for the output rules;
+//! - [`leaks`]: unique tokens, and the scan that finds one in files (raw or in a Basic header);
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
 //!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
 //!   server certificates (e.g. a Docker registry's) signed by the same CA;
@@ -36,18 +37,18 @@ pub mod binary;
 pub mod docs;
 pub mod env;
 pub mod git_server;
+pub mod leaks;
 pub mod oracle;
 pub mod tls;
 
 #[allow(unused_imports)]
 pub use binary::{assert_stderr_rules, Outcome, Output, Run, PREFIX};
 #[allow(unused_imports)]
-pub use env::{
-    find_bytes_in_tree, find_on_path, find_token_in_trees, run_with_timeout, unique_token,
-    ClientEnv, RunOutput,
-};
+pub use env::{find_on_path, run_with_timeout, ClientEnv, RunOutput};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
+#[allow(unused_imports)]
+pub use leaks::{find_bytes_in_tree, find_token_in_trees, token_needles, unique_token};
 #[allow(unused_imports)]
 pub use tls::TestCa;
 
