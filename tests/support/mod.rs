@@ -22,16 +22,30 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod access;
 pub mod env;
+mod git_backend;
 pub mod git_server;
+pub mod go_get;
+pub mod http;
+mod lfs;
+mod projects;
+pub mod pypi;
+mod request_log;
+mod serve;
 pub mod tls;
+pub mod wheel;
 
+#[allow(unused_imports)]
+pub use access::{Credential, ProjectAccess, Visibility};
 #[allow(unused_imports)]
 pub use env::{find_bytes_in_tree, run_with_timeout, unique_token, ClientEnv, RunOutput};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
 #[allow(unused_imports)]
 pub use tls::TestCa;
+#[allow(unused_imports)]
+pub use wheel::Wheel;
 
 /// A crate `private-dep` in `group/private-dep` on `server` and, in `$HOME/work/app`, a project
 /// that depends on it by git URL (and on nothing from crates.io, so no registry is needed).
