@@ -30,6 +30,7 @@ pub mod go_get;
 pub mod http;
 mod lfs;
 mod projects;
+pub mod proxy;
 pub mod pypi;
 mod request_log;
 mod serve;
@@ -42,6 +43,8 @@ pub use access::{Credential, ProjectAccess, Visibility};
 pub use env::{find_bytes_in_tree, run_with_timeout, unique_token, ClientEnv, RunOutput};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
+#[allow(unused_imports)]
+pub use proxy::ConnectProxy;
 #[allow(unused_imports)]
 pub use tls::TestCa;
 #[allow(unused_imports)]
