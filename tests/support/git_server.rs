@@ -129,13 +129,20 @@ impl GitServer {
 
     /// A plain-HTTP server accepting `gitlab-ci-token:<token>`.
     pub fn start_http(token: &str) -> GitServer {
-        GitServer::builder(&TestCa::new(), token).http().start()
+        GitServer::builder_without_tls(token).start()
     }
 
     /// An HTTPS server accepting `gitlab-ci-token:<token>`, to be configured.
     pub fn builder(ca: &TestCa, token: &str) -> ServerBuilder {
         ServerBuilder {
             tls: Some(ca.clone()),
+            ..GitServer::builder_without_tls(token)
+        }
+    }
+
+    fn builder_without_tls(token: &str) -> ServerBuilder {
+        ServerBuilder {
+            tls: None,
             token: token.to_string(),
             git: PathBuf::from("git"),
             names: Vec::new(),

@@ -3,9 +3,13 @@
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
 //!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
 //!   server certificates (e.g. a Docker registry's) signed by the same CA;
-//! - [`git_server::GitServer`]: a GitLab-like HTTPS git server on `127.0.0.1` (real
-//!   `git http-backend`, HTTP Basic `gitlab-ci-token:<token>`, git-lfs batch API) that records
-//!   each request's auth outcome, and stops when dropped;
+//! - [`git_server::GitServer`]: a GitLab-faithful HTTPS server on `127.0.0.1` (real
+//!   `git http-backend`, git-lfs batch API, go-get middleware, PyPI registry) that gives
+//!   GitLab's exact answers per project ([`access`]: the texts as `pub const`s and the rules),
+//!   may have a public name (`gitlab.test`), records each request, and stops when dropped;
+//! - [`proxy::ConnectProxy`]: an HTTPS `CONNECT` proxy mapping names without ports to loopback
+//!   servers, and [`gitlab_job::GitLabJob`]: server + proxy + job environment in one;
+//! - [`wheel::Wheel`]: small valid pure-Python wheels for the PyPI registry;
 //! - [`env::ClientEnv`]: an isolated job environment (own `HOME`, `CARGO_HOME`, CA settings,
 //!   no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with our helper registered by
 //!   absolute path, commands run under a time limit, and a token leak scan.
@@ -19,6 +23,9 @@
 //! env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
 //! assert!(server.log().iter().any(|r| r.auth == AuthOutcome::Ok));
 //! env.assert_token_not_on_disk(&[]);
+//!
+//! // GitLab's refusals, per project:
+//! server.update_project("group/project", |p| p.allowlist.clear()); // 403 not allowlisted
 //! ```
 #![allow(dead_code)]
 
@@ -26,6 +33,7 @@ pub mod access;
 pub mod env;
 mod git_backend;
 pub mod git_server;
+pub mod gitlab_job;
 pub mod go_get;
 pub mod http;
 mod lfs;
@@ -43,6 +51,8 @@ pub use access::{Credential, ProjectAccess, Visibility};
 pub use env::{find_bytes_in_tree, run_with_timeout, unique_token, ClientEnv, RunOutput};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
+#[allow(unused_imports)]
+pub use gitlab_job::GitLabJob;
 #[allow(unused_imports)]
 pub use proxy::ConnectProxy;
 #[allow(unused_imports)]
