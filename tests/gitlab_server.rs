@@ -449,45 +449,76 @@ fn near_miss_names_and_ports_behind_the_proxy_never_see_the_token() {
 }
 
 #[test]
-fn proxy_refuses_unmapped_targets_and_plain_requests_and_logs_both() {
+fn proxy_refuses_unmapped_targets_and_other_requests_and_logs_them() {
     let lab = GitLabJob::start("proxy");
-    let out = git(
-        &lab.env,
-        GITS[0],
-        &["ls-remote", "https://unmapped.test/group/lib.git"],
-    );
-    assert!(
-        out.stderr.contains("CONNECT tunnel failed, response 403"),
-        "{out}"
-    );
+    for url in [
+        "https://unmapped.test/group/lib.git",
+        "http://gitlab.test/group/lib.git",
+    ] {
+        let out = git(&lab.env, GITS[0], &["ls-remote", url]);
+        assert!(!out.success(), "{out}");
+    }
     if tool_available("curl", &["--version"]) {
+        // Neither CONNECT nor an absolute http:// target: a request for the proxy itself.
         let mut cmd = lab.env.command("curl");
         cmd.args([
             "-sS",
+            "--noproxy",
+            "*",
             "-o",
             "/dev/null",
             "-w",
             "%{http_code}",
-            "--proxy",
-            &lab.proxy.url(),
-            "http://gitlab.test/",
-        ]);
+        ])
+        .arg(format!("{}/group/lib.git", lab.proxy.url()));
         assert_eq!(run_with_timeout(cmd, TIMEOUT).stdout, "405");
     }
-    let log = lab.proxy.log();
+    let log: Vec<_> = lab
+        .proxy
+        .log()
+        .into_iter()
+        .map(|r| (r.method, r.target, r.status))
+        .collect();
+    let expected = |m: &str, t: &str, s| (m.to_string(), t.to_string(), s);
     assert_eq!(
-        (
-            log[0].method.as_str(),
-            log[0].target.as_str(),
-            log[0].status
-        ),
-        ("CONNECT", "unmapped.test:443", 403)
+        log[..2],
+        [
+            expected("CONNECT", "unmapped.test:443", 403),
+            expected("GET", "gitlab.test:80", 403)
+        ]
+    );
+    assert_eq!(log.last(), Some(&expected("GET", "/group/lib.git", 405)));
+    assert!(lab.server.log().is_empty());
+}
+
+#[test]
+fn plain_http_by_the_servers_own_name_gets_no_token() {
+    // Something answers http://gitlab.test (here, a server that would even accept the token).
+    let lab = GitLabJob::start("plain_http_name");
+    let http = GitServer::builder(&lab.ca, &lab.token)
+        .name("gitlab.test")
+        .http()
+        .start();
+    http.create_repo("group/lib", &[("README.md", b"x\n")]);
+    lab.proxy.route(&http);
+    assert_eq!(http.url(), "http://gitlab.test");
+    let out = git(
+        &lab.env,
+        GITS[0],
+        &["ls-remote", &http.repo_url("group/lib")],
     );
     assert!(
-        log.iter()
-            .skip(1)
-            .all(|r| r.method == "GET" && r.status == 405),
-        "{log:?}"
+        out.stderr.contains(
+            "could not read Username for 'http://gitlab.test': terminal prompts disabled"
+        ),
+        "{out}"
     );
-    assert!(lab.server.log().is_empty());
+    let log = http.log();
+    assert!(!log.is_empty() && log.iter().all(|r| r.host == "gitlab.test"));
+    assert!(
+        log.iter().all(|r| r.auth == AuthOutcome::None),
+        "{}",
+        http.log_text()
+    );
+    assert_eq!(lab.proxy.targets(), ["gitlab.test:80"]);
 }

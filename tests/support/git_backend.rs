@@ -45,10 +45,14 @@ impl GitServer {
     pub fn commit_files(&self, name: &str, files: &[(&str, &[u8])], message: &str) -> String {
         self.commit_with(name, message, |work| {
             for (path, content) in files {
-                let file = work.join(path);
+                let file = work.dir.join(path);
                 fs::create_dir_all(file.parent().unwrap()).unwrap();
                 fs::write(&file, content).unwrap();
-                self.git_ok(Some(work), &["add".into(), OsString::from(path)]);
+            }
+            if !files.is_empty() {
+                let mut args = vec!["add", "--"];
+                args.extend(files.iter().map(|(path, _)| *path));
+                work.git(&args);
             }
         })
     }
@@ -57,22 +61,15 @@ impl GitServer {
     /// (written into `.gitmodules` as is) pinned at `commit`; returns the new commit id.
     pub fn add_submodule(&self, name: &str, path: &str, url: &str, commit: &str) -> String {
         self.commit_with(name, &format!("Add submodule {path}"), |work| {
-            let gitmodules = work.join(".gitmodules");
+            let gitmodules = work.dir.join(".gitmodules");
             let mut text = fs::read_to_string(&gitmodules).unwrap_or_default();
             text.push_str(&format!(
                 "[submodule \"{path}\"]\n\tpath = {path}\n\turl = {url}\n"
             ));
             fs::write(&gitmodules, text).unwrap();
-            self.git_ok(Some(work), &["add".into(), ".gitmodules".into()]);
-            self.git_ok(
-                Some(work),
-                &[
-                    "update-index".into(),
-                    "--add".into(),
-                    "--cacheinfo".into(),
-                    format!("160000,{commit},{path}").into(),
-                ],
-            );
+            work.git(&["add", ".gitmodules"]);
+            let entry = format!("160000,{commit},{path}");
+            work.git(&["update-index", "--add", "--cacheinfo", &entry]);
         })
     }
 
@@ -90,51 +87,30 @@ impl GitServer {
         String::from_utf8(out).unwrap().trim().to_string()
     }
 
-    fn commit_with(&self, name: &str, message: &str, edit: impl FnOnce(&Path)) -> String {
+    /// Commits what `edit` does to a checkout of `main` straight into the bare repository
+    /// (its own index and work tree in a scratch directory; no clone, no push).
+    fn commit_with(&self, name: &str, message: &str, edit: impl FnOnce(&Checkout)) -> String {
         let scratch = tempfile::Builder::new()
             .prefix("gitlab-test-commit-")
             .tempdir()
             .unwrap();
-        let work = scratch.path().join("w");
-        self.git_ok(
-            None,
-            &[
-                "clone".into(),
-                "--quiet".into(),
-                self.repo_path(name).into_os_string(),
-                work.clone().into_os_string(),
-            ],
-        );
-        self.git_ok(
-            Some(&work),
-            &[
-                "checkout".into(),
-                "--quiet".into(),
-                "-B".into(),
-                "main".into(),
-            ],
-        );
+        let repo = self.repo_path(name);
+        let work = Checkout {
+            server: self,
+            repo: repo.clone(),
+            dir: scratch.path().join("w"),
+            index: scratch.path().join("index"),
+        };
+        fs::create_dir(&work.dir).unwrap();
+        let has_main = repo.join("refs/heads/main").exists()
+            || fs::read_to_string(repo.join("packed-refs"))
+                .is_ok_and(|refs| refs.contains(" refs/heads/main\n"));
+        if has_main {
+            work.git(&["read-tree", "--reset", "-u", "refs/heads/main"]);
+        }
         edit(&work);
-        self.git_ok(
-            Some(&work),
-            &[
-                "commit".into(),
-                "--quiet".into(),
-                "--allow-empty".into(),
-                "-m".into(),
-                message.into(),
-            ],
-        );
-        self.git_ok(
-            Some(&work),
-            &[
-                "push".into(),
-                "--quiet".into(),
-                "origin".into(),
-                "HEAD:refs/heads/main".into(),
-            ],
-        );
-        let out = self.git_ok(Some(&work), &["rev-parse".into(), "HEAD".into()]);
+        work.git(&["commit", "--quiet", "--allow-empty", "-m", message]);
+        let out = work.git(&["rev-parse", "HEAD"]);
         String::from_utf8(out).unwrap().trim().to_string()
     }
 
@@ -145,18 +121,45 @@ impl GitServer {
         if let Some(dir) = dir {
             cmd.current_dir(dir);
         }
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .expect("run server-side git");
-        assert!(
-            out.status.success(),
-            "server-side git {:?} failed: {}",
-            args,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        run_ok(cmd, args)
     }
+}
+
+/// A scratch work tree and index for one commit into a bare repository.
+struct Checkout<'a> {
+    server: &'a GitServer,
+    repo: PathBuf,
+    dir: PathBuf,
+    index: PathBuf,
+}
+
+impl Checkout<'_> {
+    fn git(&self, args: &[&str]) -> Vec<u8> {
+        let mut cmd = server_git_command(&self.server.shared);
+        cmd.arg("--git-dir")
+            .arg(&self.repo)
+            .arg("--work-tree")
+            .arg(&self.dir)
+            .args(args)
+            .env("GIT_INDEX_FILE", &self.index)
+            .current_dir(&self.dir);
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        run_ok(cmd, &args)
+    }
+}
+
+fn run_ok(mut cmd: Command, args: &[OsString]) -> Vec<u8> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .expect("run server-side git");
+    assert!(
+        out.status.success(),
+        "server-side git {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 pub(super) fn server_git_command(shared: &Shared) -> Command {

@@ -4,7 +4,9 @@
 //! `127.0.0.1:PORT`. Clients that honour `HTTPS_PROXY`/`https_proxy` (git/libcurl, Go, curl, pip,
 //! uv, npm) send `CONNECT gitlab.test:443` here; the proxy looks the authority up in its map and
 //! tunnels the bytes to the mapped address, where TLS is between the client and the server (the
-//! certificate names `gitlab.test`). Unmapped targets get `403` and no connection, so nothing in
+//! certificate names `gitlab.test`). Plain-HTTP requests (`GET http://gitlab.test/…`, for
+//! near-miss tests of the `http` scheme) are passed on the same way, one per connection.
+//! Unmapped targets get `403` and no connection, so nothing in
 //! a test reaches the network by accident. Every request is logged ([`ProxyRequest`]), mapped or
 //! not, so a test can show which names a client tried.
 //!
@@ -31,9 +33,11 @@ use super::http;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyRequest {
     pub method: String,
-    /// The request target: for `CONNECT`, the authority (`gitlab.test:443`), lower-cased.
+    /// The authority asked for (`gitlab.test:443` for `CONNECT`, `gitlab.test:80` for
+    /// `GET http://gitlab.test/…`), lower-cased; for a request of neither form, its target.
     pub target: String,
-    /// 200 (tunnel opened), 403 (not mapped), 405 (not `CONNECT`) or 502 (mapped address down).
+    /// 200 (tunnel opened or request passed on), 403 (not mapped), 405 (neither `CONNECT` nor
+    /// an `http://` target) or 502 (mapped address down).
     pub status: u16,
 }
 
@@ -53,8 +57,8 @@ pub struct ConnectProxy {
     accept_thread: Option<JoinHandle<()>>,
 }
 
-/// `host` → `host:443`; `host:port` as is; lower-cased.
-fn authority(target: &str) -> String {
+/// `host` → `host:<default_port>`; `host:port` as is; lower-cased.
+fn authority(target: &str, default_port: u16) -> String {
     let target = target.to_ascii_lowercase();
     if target
         .rsplit_once(':')
@@ -62,8 +66,37 @@ fn authority(target: &str) -> String {
     {
         target
     } else {
-        format!("{target}:443")
+        format!("{target}:{default_port}")
     }
+}
+
+/// Where a request goes.
+enum Target {
+    /// `CONNECT host:port`: a tunnel (TLS end to end).
+    Tunnel(String),
+    /// `GET http://host[:port]/path`: forwarded as `GET /path`, one request per connection.
+    Forward {
+        authority: String,
+        origin_form: String,
+    },
+}
+
+fn target_of(head: &http::RequestHead) -> Option<Target> {
+    if head.method == "CONNECT" {
+        return Some(Target::Tunnel(head.path.to_ascii_lowercase()));
+    }
+    let rest = head.path.strip_prefix("http://")?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let query = if head.query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", head.query)
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    Some(Target::Forward {
+        authority: authority(host, 80),
+        origin_form: format!("{path}{query}"),
+    })
 }
 
 impl ConnectProxy {
@@ -93,29 +126,31 @@ impl ConnectProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Tunnels `CONNECT target` (`host` meaning `host:443`, or `host:port`) to `to`.
+    /// Sends requests for `target` (`host` meaning `host:443`, or `host:port`) to `to`.
     pub fn map(&self, target: &str, to: SocketAddr) {
-        self.shared
-            .routes
-            .lock()
-            .unwrap()
-            .insert(authority(target), to);
+        self.insert(authority(target, 443), to);
     }
 
-    /// Maps `server`'s authority (its public name on port 443, or `localhost:PORT`) and every
-    /// alias (port 443) to it.
+    fn insert(&self, authority: String, to: SocketAddr) {
+        self.shared.routes.lock().unwrap().insert(authority, to);
+    }
+
+    /// Maps `server`'s authority (its public name, or `localhost:PORT`) and every alias to it,
+    /// on port 443 for an HTTPS server and 80 for a plain-HTTP one.
     pub fn route(&self, server: &GitServer) {
-        self.map(server.authority(), server.addr());
+        let port = if server.scheme() == "https" { 443 } else { 80 };
+        self.insert(authority(server.authority(), port), server.addr());
         for name in server.names() {
-            self.map(name, server.addr());
+            self.insert(authority(name, port), server.addr());
         }
     }
 
-    /// Points `env`'s clients at this proxy (`HTTPS_PROXY` and `https_proxy`; libcurl reads the
-    /// lower-case one first, Go either).
+    /// Points `env`'s clients at this proxy for https and http (both spellings: libcurl reads
+    /// only the lower-case `http_proxy`, Go either).
     pub fn apply(&self, env: &mut ClientEnv) {
-        env.set_var("HTTPS_PROXY", self.url());
-        env.set_var("https_proxy", self.url());
+        for key in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+            env.set_var(key, self.url());
+        }
     }
 
     pub fn log(&self) -> Vec<ProxyRequest> {
@@ -182,31 +217,55 @@ fn serve(shared: &Shared, client: TcpStream, sockets: &Mutex<Vec<TcpStream>>) ->
     let Some(head) = http::read_head(&mut reader)? else {
         return Ok(());
     };
-    let target = head.path.to_ascii_lowercase();
-    let upstream = if head.method != "CONNECT" {
-        Err(405)
-    } else {
-        let mapped = shared.routes.lock().unwrap().get(&target).copied();
-        match mapped {
-            None => Err(403),
-            Some(addr) => TcpStream::connect(addr).map_err(|_| 502),
+    let target = target_of(&head);
+    let (method, name) = match &target {
+        Some(Target::Tunnel(authority)) | Some(Target::Forward { authority, .. }) => {
+            (head.method.clone(), authority.clone())
+        }
+        None => (head.method.clone(), head.path.to_ascii_lowercase()),
+    };
+    let upstream = match &target {
+        None => Err(405),
+        Some(_) => {
+            let mapped = shared.routes.lock().unwrap().get(&name).copied();
+            match mapped {
+                None => Err(403),
+                Some(addr) => TcpStream::connect(addr).map_err(|_| 502),
+            }
         }
     };
     shared.log.lock().unwrap().push(ProxyRequest {
-        method: head.method.clone(),
-        target: target.clone(),
+        method,
+        target: name.clone(),
         status: *upstream.as_ref().err().unwrap_or(&200),
     });
     let mut upstream = match upstream {
         Ok(upstream) => upstream,
-        Err(405) => return refuse(&client, 405, "only CONNECT is supported"),
-        Err(403) => return refuse(&client, 403, &format!("{target} is not mapped")),
-        Err(status) => return refuse(&client, status, &format!("{target} refused")),
+        Err(405) => return refuse(&client, 405, "only CONNECT and http:// targets"),
+        Err(403) => return refuse(&client, 403, &format!("{name} is not mapped")),
+        Err(status) => return refuse(&client, status, &format!("{name} refused")),
     };
     client.set_read_timeout(None)?;
     let _ = upstream.set_nodelay(true);
     sockets.lock().unwrap().push(upstream.try_clone()?);
-    (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    match target {
+        Some(Target::Forward { origin_form, .. }) => {
+            // The request in origin form, without hop-by-hop headers, closing after the answer
+            // (the next request on this connection would be in absolute form again).
+            let mut request = format!("{} {origin_form} {}\r\n", head.method, head.version);
+            for (name, value) in &head.headers {
+                if !matches!(
+                    name.as_str(),
+                    "connection" | "proxy-connection" | "proxy-authorization" | "keep-alive"
+                ) {
+                    request.push_str(&format!("{name}: {value}\r\n"));
+                }
+            }
+            request.push_str("Connection: close\r\n\r\n");
+            upstream.write_all(request.as_bytes())?;
+        }
+        _ => (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?,
+    }
 
     let (mut from_upstream, mut to_client) = (upstream.try_clone()?, client.try_clone()?);
     let downstream = thread::spawn(move || {
