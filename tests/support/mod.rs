@@ -13,9 +13,13 @@
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
 //!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
 //!   server certificates (e.g. a Docker registry's) signed by the same CA;
-//! - [`git_server::GitServer`]: a GitLab-like HTTPS git server on `127.0.0.1` (real
-//!   `git http-backend`, HTTP Basic `gitlab-ci-token:<token>`, git-lfs batch API) that records
-//!   each request's auth outcome, and stops when dropped;
+//! - [`git_server::GitServer`]: a GitLab-faithful HTTPS server on `127.0.0.1` (real
+//!   `git http-backend`, git-lfs batch API, go-get middleware, PyPI registry) that gives
+//!   GitLab's exact answers per project ([`access`]: the texts as `pub const`s and the rules),
+//!   may have a public name (`gitlab.test`), records each request, and stops when dropped;
+//! - [`proxy::ConnectProxy`]: an HTTPS `CONNECT` proxy mapping names without ports to loopback
+//!   servers, and [`gitlab_job::GitLabJob`]: server + proxy + job environment in one;
+//! - [`wheel::Wheel`]: small valid pure-Python wheels for the PyPI registry;
 //! - [`docs`]: reading README.md and docs/, so that tests pin what they say to the code;
 //! - [`oracle`]: which requests must be answered, written independently of the code under test;
 //!   the property tests and the fuzz targets both check the code against it.
@@ -30,17 +34,34 @@
 //! assert!(server.log().iter().any(|r| r.auth == AuthOutcome::Ok));
 //! env.assert_token_not_on_disk(&[]);
 //! Run::get(b"protocol=https\nhost=localhost\n").expect(Outcome::Nothing);
+//!
+//! // GitLab's refusals, per project:
+//! server.update_project("group/project", |p| p.allowlist.clear()); // 403 not allowlisted
 //! ```
 #![allow(dead_code)]
 
+pub mod access;
 pub mod binary;
 pub mod docs;
 pub mod env;
+mod git_backend;
 pub mod git_server;
+pub mod gitlab_job;
+pub mod go_get;
+pub mod http;
 pub mod leaks;
+mod lfs;
 pub mod oracle;
+mod projects;
+pub mod proxy;
+pub mod pypi;
+mod request_log;
+mod serve;
 pub mod tls;
+pub mod wheel;
 
+#[allow(unused_imports)]
+pub use access::{Credential, ProjectAccess, Visibility};
 #[allow(unused_imports)]
 pub use binary::{assert_stderr_rules, Outcome, Output, Run, PREFIX};
 #[allow(unused_imports)]
@@ -48,9 +69,15 @@ pub use env::{find_on_path, run_with_timeout, ClientEnv, RunOutput};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
 #[allow(unused_imports)]
+pub use gitlab_job::GitLabJob;
+#[allow(unused_imports)]
 pub use leaks::{find_bytes_in_tree, find_token_in_trees, token_needles, unique_token};
 #[allow(unused_imports)]
+pub use proxy::ConnectProxy;
+#[allow(unused_imports)]
 pub use tls::TestCa;
+#[allow(unused_imports)]
+pub use wheel::Wheel;
 
 /// A crate `private-dep` in `group/private-dep` on `server` and, in `$HOME/work/app`, a project
 /// that depends on it by git URL (and on nothing from crates.io, so no registry is needed).
