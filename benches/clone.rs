@@ -1,6 +1,6 @@
-//! `git clone` through the helper vs the same clone with the token in the URL (the method of the
-//! seed article), against the real-client test server (`tests/support`): HTTPS, `git
-//! http-backend`, Basic auth, on 127.0.0.1.
+//! `git clone` through the helper vs the same clone with the token in the URL
+//! (`https://gitlab-ci-token:<token>@…`, the usual method), against the real-client test server
+//! (`tests/support`): HTTPS, `git http-backend`, Basic auth, on 127.0.0.1.
 //!
 //! Run by `bench/run.sh` (`cargo bench --bench clone -- [--smoke] HELPER`). The two variants
 //! alternate, clone after clone, and the medians are compared; removing the clone directory is

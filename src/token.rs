@@ -1,6 +1,7 @@
 //! Where the job token comes from, and the checks it must pass before it is printed.
 //!
-//! The token is opaque (legacy, JWT or `glcbt-` prefixed; any length). It lives in a
+//! The token is opaque (legacy, JWT or `glcbt-` prefixed), at most [`MAX_TOKEN_BYTES`] long so
+//! that the answer's `password=` line fits the protocol's line bound. It lives in a
 //! [`SecretString`], which zeroizes its memory on drop and prints as `[REDACTED]` in `Debug`.
 
 use std::fmt;

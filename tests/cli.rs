@@ -1,8 +1,8 @@
 //! The command-line contract: options, help, version, debug output, configuration errors.
 
-mod common;
+mod support;
 
-use common::{Outcome, Run};
+use support::{Outcome, Run};
 
 /// Long enough to be recognised anywhere it leaks, and shaped like a real job token.
 const TOKEN: &str = "glcbt-64_SeCrEt_0123456789abcdef";

@@ -8,16 +8,17 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::env::HELPER_BIN;
-use support::{ClientEnv, GitServer, RunOutput, TestCa};
+use support::{binary, ClientEnv, GitServer, Job, Run, RunOutput, TestCa};
 
-mod common;
+/// The helper under test, as `configure` writes it: the absolute path it was run by.
+fn ours() -> String {
+    binary::path().display().to_string()
+}
 
+/// Runs a verb of the helper; panics unless it succeeds and obeys the output rules.
 fn helper(env: &ClientEnv, args: &[&str]) -> RunOutput {
-    let mut cmd = env.command(HELPER_BIN);
-    cmd.args(args);
-    let out = env.run(cmd);
-    common::assert_stderr_rules(out.stderr.as_bytes(), env.token());
+    let out = env.run_verb(args, None);
+    assert!(out.success(), "{out}");
     out
 }
 
@@ -31,7 +32,10 @@ fn git_config_get_all(env: &ClientEnv, file: &Path, key: &str) -> Vec<String> {
 /// The job-token allowlist scenario every test starts from: a server, a repository, a job
 /// environment whose global config already has `credential.helper=store`.
 fn job_with_store_first(label: &str) -> (TestCa, GitServer, ClientEnv) {
-    support::job_with_helper(label, "store")
+    let Job {
+        ca, server, env, ..
+    } = Job::with_only_helper(label, "store");
+    (ca, server, env)
 }
 
 #[test]
@@ -40,9 +44,7 @@ fn configure_global_after_store_clones_and_keeps_the_token_out_of_git_credential
     let out = helper(&env, &["configure", "--global"]);
     assert!(out.stdout.contains(".gitconfig"), "{out}");
 
-    let mut cmd = env.git(["clone", &server.repo_url("group/project"), "clone"]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
     assert_eq!(
         fs::read(env.work().join("clone/README.md")).unwrap(),
         b"hello\n"
@@ -65,18 +67,8 @@ fn configure_global_after_store_clones_and_keeps_the_token_out_of_git_credential
 #[test]
 fn without_configure_store_would_write_the_token_so_the_check_above_can_fail() {
     let (_ca, server, env) = job_with_store_first("store_leaks");
-    let mut cmd = env.git([
-        "config",
-        "--global",
-        "--add",
-        "credential.helper",
-        HELPER_BIN,
-    ]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
-    let mut cmd = env.git(["clone", &server.repo_url("group/project"), "clone"]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    env.run(env.git(["config", "--global", "--add", "credential.helper", &ours()]));
+    env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
     let stored = fs::read_to_string(env.home().join(".git-credentials")).unwrap_or_default();
     assert!(stored.contains(env.token().unwrap()));
 }
@@ -99,9 +91,9 @@ fn configure_twice_leaves_one_entry_and_the_same_bytes() {
         String::from_utf8(once).unwrap()
     );
     let helpers = git_config_get_all(&env, &file, "credential.helper");
-    assert_eq!(helpers, ["store", HELPER_BIN]);
+    assert_eq!(helpers, ["store".to_string(), ours()]);
     let scoped = git_config_get_all(&env, &file, &format!("credential.{}.helper", server.url()));
-    assert_eq!(scoped, ["", HELPER_BIN]);
+    assert_eq!(scoped, ["".to_string(), ours()]);
     let rewrites = git_config_get_all(&env, &file, &format!("url.{}/.insteadOf", server.url()));
     assert_eq!(rewrites, ["git@localhost:", "ssh://git@localhost/"]);
 }
@@ -120,10 +112,7 @@ fn configure_replaces_an_earlier_registration_with_other_options() {
         &["configure", "--file", path, "--server", "https://b.example"],
     );
     let helpers = git_config_get_all(&env, &file, "credential.helper");
-    assert_eq!(
-        helpers,
-        [format!("{HELPER_BIN} --server https://b.example")]
-    );
+    assert_eq!(helpers, [format!("{} --server https://b.example", ours())]);
     assert!(git_config_get_all(&env, &file, "credential.https://a.example.helper").is_empty());
 }
 
@@ -182,23 +171,16 @@ fn configure_writes_helper_options_shell_quoted_and_git_runs_them() {
     let helpers = git_config_get_all(&env, &env.home().join(".gitconfig"), "credential.helper");
     assert_eq!(
         helpers.last().unwrap(),
-        &format!("{HELPER_BIN} --token-file '{}'", token_file.display())
+        &format!("{} --token-file '{}'", ours(), token_file.display())
     );
-    let mut cmd = env.git(["ls-remote", &server.repo_url("group/project")]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    env.run(env.git(["ls-remote", &server.repo_url("group/project")]));
 }
 
 #[test]
 fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2() {
-    let ca = TestCa::new();
-    let token = support::unique_token("configure_runner");
-    let server = GitServer::start(&ca, &token);
-    let mut env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .no_helper()
-        .build();
+    let Job {
+        server, mut env, ..
+    } = Job::start_with("configure_runner", |env| env.no_helper());
     // As GitLab Runner does: git reads only this file as its global configuration.
     let runner_config = env.home().join("runner/gitconfig");
     fs::create_dir_all(runner_config.parent().unwrap()).unwrap();
@@ -210,16 +192,14 @@ fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2()
         assert!(out.stdout.contains(&file.display().to_string()), "{out}");
         assert_eq!(
             git_config_get_all(&env, &file, "credential.helper"),
-            [HELPER_BIN],
+            [ours()],
             "{}",
             file.display()
         );
     }
 
     let app = support::cargo_project(&server, &env);
-    let mut cmd = env.git(["clone", &server.repo_url("group/private-dep"), "dep"]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    env.run(env.git(["clone", &server.repo_url("group/private-dep"), "dep"]));
 
     server.clear_log();
     let mut cmd = env.cargo(["fetch"]);
@@ -242,11 +222,14 @@ fn global_with_git_config_global_redirected_serves_git_clone_and_cargo_libgit2()
 
 #[test]
 fn ssh_style_clone_goes_over_https_after_rewrite_ssh() {
-    let ca = TestCa::new();
-    let token = support::unique_token("configure_ssh");
-    let server = GitServer::start(&ca, &token);
+    let Job {
+        server,
+        token,
+        mut env,
+        ..
+    } = Job::start_with("configure_ssh", |env| env.no_helper());
     server.create_repo("group/x", &[("README.md", b"via https\n")]);
-    let mut env = ClientEnv::builder(&ca).token(&token).no_helper().build();
+    env.remove_var("CI_SERVER_URL");
     env.set_var("CI_SERVER_SHELL_SSH_HOST", "localhost");
     // No ssh may be attempted: a rewrite that does not apply fails loudly here.
     env.set_var("GIT_SSH_COMMAND", "false");
@@ -264,9 +247,7 @@ fn ssh_style_clone_goes_over_https_after_rewrite_ssh() {
         ("git@localhost:group/x.git", "scp"),
         ("ssh://git@localhost/group/x.git", "ssh"),
     ] {
-        let mut cmd = env.git(["clone", url, dir]);
-        cmd.current_dir(env.work());
-        env.run(cmd);
+        env.run(env.git(["clone", url, dir]));
         assert_eq!(
             fs::read(env.work().join(dir).join("README.md")).unwrap(),
             b"via https\n"
@@ -288,8 +269,9 @@ fn dry_run_prints_the_git_config_commands_and_writes_nothing() {
     assert!(!file.exists());
     let expected = [
         format!(
-            "git config --file {} --add credential.helper {HELPER_BIN}",
-            file.display()
+            "git config --file {} --add credential.helper {}",
+            file.display(),
+            ours()
         ),
         format!(
             "git config --file {} --add credential.{}.helper ''",
@@ -297,9 +279,10 @@ fn dry_run_prints_the_git_config_commands_and_writes_nothing() {
             server.url()
         ),
         format!(
-            "git config --file {} --add credential.{}.helper {HELPER_BIN}",
+            "git config --file {} --add credential.{}.helper {}",
             file.display(),
-            server.url()
+            server.url(),
+            ours()
         ),
     ];
     assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected, "{out}");
@@ -311,7 +294,7 @@ fn dry_run_prints_the_git_config_commands_and_writes_nothing() {
     }
     assert_eq!(
         git_config_get_all(&env, &file, "credential.helper"),
-        [HELPER_BIN]
+        [ours()]
     );
 }
 
@@ -399,7 +382,7 @@ fn configure_help_documents_targets_and_the_global_double_write() {
             &["--system", "--global", "--file", "exactly"][..],
         ),
     ] {
-        let out = common::Run::new(&[verb, "--help"]).output();
+        let out = Run::new(&[verb, "--help"]).output();
         assert_eq!(out.code, Some(0));
         let help = out.stdout_text();
         for needle in needles {
@@ -433,7 +416,7 @@ fn configure_run_through_a_symlink_writes_the_link_path() {
     let bin = env.home().join("bin");
     fs::create_dir_all(&bin).unwrap();
     let link = bin.join("git-credential-gitlab-ci");
-    std::os::unix::fs::symlink(HELPER_BIN, &link).unwrap();
+    std::os::unix::fs::symlink(binary::built(), &link).unwrap();
     let file = env.home().join("target.gitconfig");
     let mut cmd = env.command(&link);
     cmd.args(["configure", "--file", file.to_str().unwrap()]);
@@ -456,9 +439,7 @@ fn server_section_with_other_keys_before_store_still_keeps_store_away() {
     );
     fs::write(&gitconfig, &original).unwrap();
     helper(&env, &["configure", "--global"]);
-    let mut cmd = env.git(["clone", &server.repo_url("group/project"), "clone"]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    env.run(env.git(["clone", &server.repo_url("group/project"), "clone"]));
     let stored = fs::read_to_string(env.home().join(".git-credentials")).unwrap_or_default();
     assert!(
         !stored.contains(env.token().unwrap()),

@@ -7,11 +7,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use support::env::{token_needles, HELPER_BIN};
-use support::{find_bytes_in_tree, run_with_timeout, unique_token, AuthOutcome, ClientEnv};
+use support::env::DEFAULT_TIMEOUT;
+use support::{binary, find_token_in_trees, unique_token, AuthOutcome, ClientEnv, Run};
 use support::{GitServer, TestCa};
 
 fn example(path: &str) -> String {
@@ -63,7 +62,7 @@ fn secret_run_command(dockerfile: &str) -> String {
 fn shell(env: &ClientEnv, command: &str) -> support::RunOutput {
     let mut cmd = env.command("sh");
     cmd.args(["-c", command]);
-    run_with_timeout(cmd, Duration::from_secs(90))
+    env.run_unchecked(cmd, DEFAULT_TIMEOUT)
 }
 
 struct Recipe {
@@ -91,7 +90,10 @@ fn recipe(ca: &TestCa, server: &GitServer, secret_content: &str) -> Recipe {
     assert!(command.starts_with("git "), "{command}");
     let mapped = command
         .replace("/run/secrets/ci_job_token", secret.to_str().unwrap())
-        .replace("/usr/local/bin/git-credential-gitlab-ci", HELPER_BIN)
+        .replace(
+            "/usr/local/bin/git-credential-gitlab-ci",
+            binary::path().to_str().unwrap(),
+        )
         .replace(" /src/", &format!(" {}/", src.display()));
     Recipe {
         env,
@@ -133,26 +135,11 @@ fn buildkit_recipe_clones_a_private_dependency_with_the_secret_file_and_leaves_t
     );
 
     // `git -c` left no helper in any config, and the token is in no file but the secret.
-    let helpers = r.env.run_unchecked(
-        {
-            let mut cmd = r.env.git([
-                "-C",
-                clone.to_str().unwrap(),
-                "config",
-                "--get-all",
-                "credential.helper",
-            ]);
-            cmd.current_dir(&clone);
-            cmd
-        },
-        Duration::from_secs(30),
-    );
+    let mut cmd = r.env.git(["config", "--get-all", "credential.helper"]);
+    cmd.current_dir(&clone);
+    let helpers = r.env.run_unchecked(cmd, Duration::from_secs(30));
     assert_eq!(helpers.stdout, "", "a credential.helper was persisted");
-    let mut found = Vec::new();
-    for needle in token_needles(&token) {
-        found.extend(find_bytes_in_tree(r.env.home(), needle.as_bytes()));
-        found.extend(find_bytes_in_tree(r.secrets.path(), needle.as_bytes()));
-    }
+    let mut found = find_token_in_trees(&[r.env.home(), r.secrets.path()], &token);
     found.retain(|path| path != &r.secret);
     assert!(found.is_empty(), "the token was written to {found:?}");
 }
@@ -264,24 +251,21 @@ fn runner_image_links_the_docker_name_and_configures_the_system() {
         "ln -s git-credential-gitlab-ci /usr/local/bin/docker-credential-gitlab-ci"
     );
     let bin = tempfile::tempdir().unwrap();
-    std::fs::copy(HELPER_BIN, bin.path().join("git-credential-gitlab-ci")).unwrap();
-    let status = Command::new("sh")
+    std::fs::copy(binary::built(), bin.path().join("git-credential-gitlab-ci")).unwrap();
+    let status = std::process::Command::new("sh")
         .args([
             "-c",
             &link.replace("/usr/local/bin", bin.path().to_str().unwrap()),
         ])
-        .current_dir(bin.path())
         .status()
         .unwrap();
     assert!(status.success());
-    let out = Command::new(bin.path().join("docker-credential-gitlab-ci"))
-        .arg("list")
-        .env_clear()
+    let out = Run::new(&["list"])
+        .program(bin.path().join("docker-credential-gitlab-ci"))
         .env("CI_REGISTRY", "registry.example.com")
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout_text(),
         "{\"registry.example.com\":\"gitlab-ci-token\"}\n"
     );
 }
@@ -297,16 +281,14 @@ fn ci_job_docker_configure_step_writes_cred_helpers_and_never_the_token() {
     assert_eq!(step, "");
     let home = tempfile::tempdir().unwrap();
     let token = unique_token("job");
-    let out = Command::new(HELPER_BIN)
-        .args(["docker", "configure"])
-        .env_clear()
+    let out = Run::new(&["docker", "configure"])
         .env("HOME", home.path())
         .env("CI_REGISTRY", "registry.example.com")
         .env("CI_DEPENDENCY_PROXY_SERVER", "gitlab.example.com:443")
         .env("CI_JOB_TOKEN", &token)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+        .output();
+    assert_eq!(out.code, Some(0), "{}", out.stderr_text());
+    out.assert_stderr_rules();
     let config = std::fs::read_to_string(home.path().join(".docker/config.json")).unwrap();
     let value: serde_json::Value = serde_json::from_str(&config).unwrap();
     assert_eq!(
@@ -316,7 +298,5 @@ fn ci_job_docker_configure_step_writes_cred_helpers_and_never_the_token() {
             "gitlab.example.com:443": "gitlab-ci",
         }})
     );
-    for needle in token_needles(&token) {
-        assert!(find_bytes_in_tree(home.path(), needle.as_bytes()).is_empty());
-    }
+    assert!(find_token_in_trees(&[home.path()], &token).is_empty());
 }

@@ -11,13 +11,13 @@
 
 mod support;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::env::{run_with_timeout, token_needles, unique_token, RunOutput, HELPER_BIN};
-use support::{find_bytes_in_tree, TestCa};
+use support::{
+    binary, find_on_path, find_token_in_trees, unique_token, ClientEnv, RunOutput, TestCa,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -25,16 +25,6 @@ fn tool_missing() -> Option<&'static str> {
     ["docker-registry", "skopeo", "htpasswd"]
         .into_iter()
         .find(|tool| find_on_path(tool).is_none())
-}
-
-fn find_on_path(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain(["/usr/bin".into(), "/usr/sbin".into()])
-        .map(|dir| dir.join(tool))
-        .find(|p| p.is_file())
 }
 
 /// `false` (after saying why) when the tools are not installed; panics instead under `CI=true`.
@@ -52,6 +42,11 @@ fn prerequisites() -> bool {
 }
 
 /// One `docker-registry serve` on 127.0.0.1 with TLS and htpasswd auth. Killed on drop.
+///
+/// The registry binds its own socket (it cannot take one inherited from the test), so it is
+/// told to listen on port 0 — the kernel picks a free port as it binds, with no window in which
+/// another process could take it — and the port is read back from the line the registry logs
+/// once it listens (`listening on 127.0.0.1:PORT, tls`, the address of the bound socket).
 struct Registry {
     child: Child,
     port: u16,
@@ -74,7 +69,6 @@ impl Registry {
             .expect("run htpasswd");
         assert!(out.status.success(), "htpasswd: {out:?}");
         let cert = ca.localhost_cert();
-        let port = free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
@@ -82,7 +76,7 @@ impl Registry {
                 "version: 0.1\n\
                  log:\n  level: info\n  accesslog:\n    disabled: true\n\
                  storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\n\
+                 http:\n  addr: 127.0.0.1:0\n  tls:\n    certificate: {cert}\n    key: {key}\n\
                  auth:\n  htpasswd:\n    realm: GitLab\n    path: {htpasswd}\n",
                 data = dir.path().join("data").display(),
                 cert = cert.chain_path.display(),
@@ -101,14 +95,23 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
-        let mut registry = Registry { child, port, dir };
-        registry.wait_until_listening();
+        let mut registry = Registry {
+            child,
+            port: 0,
+            dir,
+        };
+        registry.port = registry.wait_for_port();
         registry
     }
 
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+    /// The port of the registry's listening socket, from its log; panics if it exits first or
+    /// has not listened after a generous time.
+    fn wait_for_port(&mut self) -> u16 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(port) = listening_port(&self.log()) {
+                return port;
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("docker-registry exited ({status}):\n{}", self.log());
             }
@@ -143,12 +146,29 @@ impl Drop for Registry {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The port in the registry's `listening on 127.0.0.1:PORT` log line, once it is there.
+fn listening_port(log: &str) -> Option<u16> {
+    let rest = log.split("listening on 127.0.0.1:").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    // A line still being written ends in the digits: wait for what follows them.
+    let complete = rest.len() > digits.len();
+    digits.parse().ok().filter(|&port| complete && port != 0)
+}
+
+#[test]
+fn listening_port_is_read_from_the_registry_log() {
+    let line =
+        "time=\"x\" level=info msg=\"listening on 127.0.0.1:33405, tls\" go.version=go1.19.8\n";
+    assert_eq!(listening_port(line), Some(33405));
+    assert_eq!(listening_port("msg=\"listening on 127.0.0.1:334"), None);
+    assert_eq!(
+        listening_port("msg=\"listening on 127.0.0.1:0, tls\""),
+        None
+    );
+    assert_eq!(
+        listening_port("level=info msg=\"redis not configured\""),
+        None
+    );
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -232,111 +252,103 @@ fn oci_layout(dir: &Path, tag: &str) {
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
 }
 
-/// skopeo's isolated world: HOME, an auth file with only `credHelpers`, the CA's `ca.crt`
-/// cert dir, `docker-credential-gitlab-ci` on PATH, and an OCI layout to push.
+/// skopeo's isolated world: a [`ClientEnv`] (own HOME, no inherited `XDG_*`, so skopeo does not
+/// consult /run/containers/0/auth.json) with `docker-credential-gitlab-ci` first on PATH, an
+/// auth file with only `credHelpers`, the CA's `ca.crt` cert dir, and an OCI layout to push.
 struct Client {
-    root: tempfile::TempDir,
+    env: ClientEnv,
+    auth: PathBuf,
     certs: PathBuf,
-    env: Vec<(String, String)>,
 }
 
 impl Client {
     fn new(ca: &TestCa, cred_helpers: &[String], env: &[(&str, &str)]) -> Client {
-        let root = tempfile::Builder::new()
-            .prefix("skopeo-client-")
-            .tempdir()
+        let mut job = ClientEnv::builder(ca).no_helper().build();
+        let bin = job.home().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        // The docker name is a link to the file itself (see `binary::built`).
+        std::os::unix::fs::symlink(binary::built(), bin.join("docker-credential-gitlab-ci"))
             .unwrap();
-        let bin = root.path().join("bin");
-        let home = root.path().join("home");
-        for dir in [&bin, &home] {
-            std::fs::create_dir_all(dir).unwrap();
+        job.set_var("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+        for (key, value) in env {
+            job.set_var(key, value);
         }
-        std::os::unix::fs::symlink(HELPER_BIN, bin.join("docker-credential-gitlab-ci")).unwrap();
         let helpers: serde_json::Map<String, serde_json::Value> = cred_helpers
             .iter()
             .map(|name| (name.clone(), "gitlab-ci".into()))
             .collect();
+        let auth = job.work().join("auth.json");
         std::fs::write(
-            root.path().join("auth.json"),
+            &auth,
             serde_json::json!({ "credHelpers": helpers }).to_string(),
         )
         .unwrap();
-        oci_layout(&root.path().join("oci"), "v1");
-        // No XDG_RUNTIME_DIR: skopeo would consult /run/containers/0/auth.json first.
-        let mut vars = vec![
-            (
-                "PATH".to_string(),
-                format!("{}:/usr/bin:/bin", bin.display()),
-            ),
-            ("HOME".to_string(), home.display().to_string()),
-        ];
-        vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        oci_layout(&job.work().join("oci"), "v1");
         Client {
-            root,
+            env: job,
+            auth,
             certs: ca.cert_dir().to_path_buf(),
-            env: vars,
         }
     }
 
     fn skopeo(&self, args: &[&str]) -> RunOutput {
-        let mut cmd = Command::new(find_on_path("skopeo").unwrap());
-        cmd.env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.root.path())
-            .args(args);
-        run_with_timeout(cmd, TIMEOUT)
+        let mut cmd = self.env.command(find_on_path("skopeo").unwrap());
+        cmd.args(args);
+        self.env.run_unchecked(cmd, TIMEOUT)
     }
 
     fn push(&self, registry: &str) -> RunOutput {
-        let auth = self.root.path().join("auth.json");
-        let certs = &self.certs;
         self.skopeo(&[
             "copy",
             "--authfile",
-            auth.to_str().unwrap(),
+            self.auth.to_str().unwrap(),
             "--dest-cert-dir",
-            certs.to_str().unwrap(),
+            self.certs.to_str().unwrap(),
             "oci:oci:v1",
             &format!("docker://{registry}/group/project/image:v1"),
         ])
     }
 
     fn inspect(&self, registry: &str) -> RunOutput {
-        let auth = self.root.path().join("auth.json");
-        let certs = &self.certs;
         self.skopeo(&[
             "inspect",
             "--authfile",
-            auth.to_str().unwrap(),
+            self.auth.to_str().unwrap(),
             "--cert-dir",
-            certs.to_str().unwrap(),
+            self.certs.to_str().unwrap(),
             &format!("docker://{registry}/group/project/image:v1"),
         ])
     }
 
     fn auth_file(&self) -> String {
-        std::fs::read_to_string(self.root.path().join("auth.json")).unwrap()
+        std::fs::read_to_string(&self.auth).unwrap()
+    }
+
+    /// Panics if the token is in any file of the client's world.
+    #[track_caller]
+    fn assert_token_in_no_file(&self, token: &str) {
+        let found = find_token_in_trees(&[self.env.home()], token);
+        assert!(found.is_empty(), "the token was written to {found:?}");
     }
 }
 
-#[track_caller]
-fn assert_token_in_no_file(roots: &[&Path], token: &str) {
-    for root in roots {
-        for needle in token_needles(token) {
-            let found = find_bytes_in_tree(root, needle.as_bytes());
-            assert!(found.is_empty(), "the token was written to {found:?}");
-        }
+/// A CA, a fresh token and a registry that accepts it; `None` (after saying why) when the
+/// tools are missing outside CI.
+fn registry_job(label: &str) -> Option<(TestCa, String, Registry)> {
+    if !prerequisites() {
+        return None;
     }
+    let ca = TestCa::new();
+    let token = unique_token(label);
+    let registry = Registry::start(&ca, &token);
+    Some((ca, token, registry))
 }
 
 #[test]
 fn skopeo_pushes_and_inspects_through_the_helper_on_the_job_registry() {
-    if !prerequisites() {
+    let Some((ca, token, registry)) = registry_job("registry") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("registry");
-    let registry = Registry::start(&ca, &token);
+    };
     let name = registry.name();
     let client = Client::new(
         &ca,
@@ -367,17 +379,14 @@ fn skopeo_pushes_and_inspects_through_the_helper_on_the_job_registry() {
         auth_before,
         "the auth file is left alone"
     );
-    assert_token_in_no_file(&[client.root.path()], &token);
+    client.assert_token_in_no_file(&token);
 }
 
 #[test]
 fn skopeo_without_the_token_is_refused_so_the_helper_is_what_authenticates() {
-    if !prerequisites() {
+    let Some((ca, token, registry)) = registry_job("registry-control") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("registry-control");
-    let registry = Registry::start(&ca, &token);
+    };
     let name = registry.name();
     // Same setup, but the helper knows no registry: it says "not found", skopeo goes anonymous.
     let client = Client::new(
@@ -396,12 +405,9 @@ fn skopeo_without_the_token_is_refused_so_the_helper_is_what_authenticates() {
 
 #[test]
 fn a_second_registry_never_receives_the_token_even_when_routed_to_the_helper() {
-    if !prerequisites() {
+    let Some((ca, token, ours)) = registry_job("registry-two") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("registry-two");
-    let ours = Registry::start(&ca, &token);
+    };
     // The other registry would accept the token, so a leak would show as a successful push.
     let other = Registry::start(&ca, &token);
     let client = Client::new(
@@ -428,17 +434,14 @@ fn a_second_registry_never_receives_the_token_even_when_routed_to_the_helper() {
     // The job's registry still works from the same client.
     let push = client.push(&ours.name());
     assert!(push.success(), "{push}");
-    assert_token_in_no_file(&[client.root.path()], &token);
+    client.assert_token_in_no_file(&token);
 }
 
 #[test]
 fn skopeo_authenticates_to_the_dependency_proxy_named_by_ci_dependency_proxy_server() {
-    if !prerequisites() {
+    let Some((ca, token, registry)) = registry_job("dependency-proxy") else {
         return;
-    }
-    let ca = TestCa::new();
-    let token = unique_token("dependency-proxy");
-    let registry = Registry::start(&ca, &token);
+    };
     let name = registry.name();
     // Only CI_DEPENDENCY_PROXY_SERVER names it (GitLab writes it as host:port).
     let client = Client::new(

@@ -5,47 +5,22 @@ mod support;
 
 use std::fs;
 use std::path::Path;
+use std::time::Duration;
 
-use support::env::HELPER_BIN;
-use support::{ClientEnv, GitServer, RunOutput, TestCa};
-
-mod common;
-
-struct Job {
-    _ca: TestCa,
-    server: GitServer,
-    env: ClientEnv,
-}
+use support::{binary, ClientEnv, Job, Outcome, Run, RunOutput, TestCa};
 
 /// A job environment for a running server with one repository, configured with
 /// `configure --global` (store configured first, as many images do).
 fn configured_job(label: &str) -> Job {
-    let (ca, server, env) = support::job_with_helper(label, "store");
-    let job = Job {
-        _ca: ca,
-        server,
-        env,
-    };
+    let job = Job::with_only_helper(label, "store");
     let out = helper(&job.env, &["configure", "--global"], None);
     assert!(out.success(), "{out}");
     job
 }
 
-/// Runs the helper in `dir` (default: the work directory); checks that neither output holds
-/// the token.
+/// Runs the helper in `dir` (default: the work directory), checking the output rules.
 fn helper(env: &ClientEnv, args: &[&str], dir: Option<&Path>) -> RunOutput {
-    let mut cmd = env.command(HELPER_BIN);
-    cmd.args(args);
-    if let Some(dir) = dir {
-        cmd.current_dir(dir);
-    }
-    let out = env.run_unchecked(cmd, support::env::DEFAULT_TIMEOUT);
-    common::assert_stderr_rules(out.stderr.as_bytes(), env.token());
-    if let Some(token) = env.token() {
-        assert!(!out.stdout.contains(token), "token in the report: {out}");
-        assert!(!out.stderr.contains(token), "token on stderr: {out}");
-    }
-    out
+    env.run_verb(args, dir)
 }
 
 fn problems(out: &RunOutput) -> Vec<&str> {
@@ -100,17 +75,11 @@ fn doctor_explains_a_rejected_token_and_erase_says_so_on_one_line() {
     assert!(out.stdout.contains("rejected the job token (401)"), "{out}");
 
     // git itself: after the 401 it sends erase, and the helper says what happened.
-    let mut cmd = job.env.git(["ls-remote", &url]);
-    cmd.current_dir(job.env.work());
     let out = job
         .env
-        .run_unchecked(cmd, std::time::Duration::from_secs(30));
+        .run_unchecked(job.env.git(["ls-remote", &url]), Duration::from_secs(30));
     assert!(!out.success(), "{out}");
-    let ours: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with(common::PREFIX))
-        .collect();
+    let ours = out.helper_lines();
     assert_eq!(ours.len(), 1, "{out}");
     assert!(ours[0].contains("rejected the job token"), "{out}");
     assert!(ours[0].contains("git-credential-gitlab-ci doctor"), "{out}");
@@ -157,25 +126,18 @@ fn doctor_explains_cargos_http_trap_from_variables_and_config_tables() {
 
 #[test]
 fn doctor_reports_a_store_helper_that_would_receive_the_token() {
-    let ca = TestCa::new();
-    let token = support::unique_token("doctor_store");
-    let server = GitServer::start(&ca, &token);
     // The README's one-liner, after an image's credential.helper=store: git hands the token to
     // store after every success.
-    let env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .helper_value("store")
-        .build();
-    let mut cmd = env.git([
-        "config",
-        "--global",
-        "--add",
-        "credential.helper",
-        HELPER_BIN,
-    ]);
-    cmd.current_dir(env.work());
-    env.run(cmd);
+    let Job {
+        server: _server,
+        env,
+        ..
+    } = Job::with_only_helper("doctor_store", "store");
+    let ours = binary::path();
+    env.run(
+        env.git(["config", "--global", "--add", "credential.helper"])
+            .arg(&ours),
+    );
     let out = helper(&env, &["doctor"], None);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     let found = problems(&out);
@@ -186,16 +148,18 @@ fn doctor_reports_a_store_helper_that_would_receive_the_token() {
 
 #[test]
 fn doctor_sees_that_libgit2_ignores_git_config_global() {
-    let ca = TestCa::new();
-    let token = support::unique_token("doctor_runner");
-    let server = GitServer::start(&ca, &token);
-    let mut env = ClientEnv::builder(&ca)
-        .server_url(server.url())
-        .token(&token)
-        .no_helper()
-        .build();
+    let Job {
+        server: _server,
+        mut env,
+        ..
+    } = Job::start_with("doctor_runner", |env| env.no_helper());
     let runner = env.home().join("runner.gitconfig");
-    fs::write(&runner, format!("[credential]\n\thelper = {HELPER_BIN}\n")).unwrap();
+    let ours = binary::path();
+    fs::write(
+        &runner,
+        format!("[credential]\n\thelper = {}\n", ours.display()),
+    )
+    .unwrap();
     env.set_var("GIT_CONFIG_GLOBAL", &runner);
     let out = helper(&env, &["doctor"], None);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
@@ -250,11 +214,11 @@ fn doctor_without_any_server_says_the_helper_answers_nothing() {
 #[test]
 fn erase_hint_is_only_for_a_server_the_helper_answers() {
     let erase = |input: &str| {
-        common::Run::new(&["erase"])
+        Run::new(&["erase"])
             .stdin(input.as_bytes())
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", "glcbt-64_erase_0123456789")
-            .expect(common::Outcome::Nothing)
+            .expect(Outcome::Nothing)
     };
     let ours = erase("protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword=glcbt-64_erase_0123456789\n");
     assert_eq!(ours.stderr_text().lines().count(), 1);
@@ -271,7 +235,7 @@ fn erase_hint_is_only_for_a_server_the_helper_answers() {
 
 #[test]
 fn doctor_help_lists_every_check_and_the_probe_outcomes() {
-    let out = common::Run::new(&["doctor", "--help"]).output();
+    let out = Run::new(&["doctor", "--help"]).output();
     assert_eq!(out.code, Some(0));
     let help = out.stdout_text();
     for needle in [
@@ -304,22 +268,22 @@ fn doctor_probe_explains_tls_failures_and_hung_servers() {
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(out.stdout.contains("TLS failed"), "{out}");
 
-    // A server that accepts connections and never answers: the probe is cut at --timeout.
+    // A server that accepts connections and never answers: the probe is cut at --timeout. The
+    // listener stays bound (held by the thread) for as long as the test runs, and the URL names
+    // its address, not `localhost` (which may resolve to ::1, where it does not listen).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for stream in listener.incoming().flatten() {
             held.push(stream);
         }
     });
-    let hung = format!("https://localhost:{port}/group/x.git");
-    let started = std::time::Instant::now();
+    let hung = format!("https://{addr}/group/x.git");
+    // Without the --timeout, git would wait for the server forever: run_verb kills it at its
+    // hang guard and the exit status below is then missing.
     let out = helper(&job.env, &["doctor", "--timeout", "2", &hung], None);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "{out}"
-    );
+    assert!(!out.timed_out(), "doctor ignored --timeout: {out}");
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(out.stdout.contains("did not finish in time"), "{out}");
 }

@@ -1,12 +1,12 @@
 //! The helper driven by real `git credential fill`, configured as the README tells users to:
-//! by absolute path in `credential.helper`, in an isolated `HOME`, with no system config.
+//! by absolute path in `credential.helper`, in an isolated `HOME`, with no system config
+//! (`support::ClientEnv`; the helper is `HELPER_UNDER_TEST` when that is set).
 
-mod common;
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-use common::{assert_stderr_rules, helper};
+use support::{assert_stderr_rules, ClientEnv, RunOutput};
 
 const TOKEN: &str = "glcbt-64_FillToken_0123456789";
 
@@ -23,161 +23,87 @@ fn gits() -> Vec<String> {
     gits
 }
 
-fn git(git: &str, home: &Path, args: &[&str], stdin: &str) -> Output {
-    git_with_token(git, home, args, stdin, Some(TOKEN))
+/// A job's environment for `CI_SERVER_URL=https://gitlab.example.com`, with `token` as
+/// `CI_JOB_TOKEN` (unset: `None`) and our helper as the global `credential.helper`.
+fn job(token: Option<&str>) -> ClientEnv {
+    let builder = ClientEnv::local().server_url("https://gitlab.example.com");
+    match token {
+        Some(token) => builder.token(token).build(),
+        None => builder.build(),
+    }
 }
 
-/// `git <args>` in the isolated `HOME`, as in a job; `token` is `CI_JOB_TOKEN` (unset: `None`).
-fn git_with_token(
-    git: &str,
-    home: &Path,
-    args: &[&str],
-    stdin: &str,
-    token: Option<&str>,
-) -> Output {
-    let mut child = Command::new(git)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("CI_SERVER_URL", "https://gitlab.example.com")
-        .envs(token.map(|t| ("CI_JOB_TOKEN", t)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run git");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn configured_home(git_path: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    let helper = helper();
-    let out = git(
-        git_path,
-        home.path(),
-        &[
-            "config",
-            "--global",
-            "credential.helper",
-            helper.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    home
+/// `git credential <operation>` with `git`, `input` on stdin, whatever its outcome.
+fn credential(env: &ClientEnv, git: &str, operation: &str, input: &str) -> RunOutput {
+    let mut cmd = env.command(git);
+    cmd.args(["credential", operation])
+        .stdin(env.input(input.as_bytes()));
+    env.run_unchecked(cmd, support::env::DEFAULT_TIMEOUT)
 }
 
 #[test]
 fn git_credential_fill_gets_the_token_for_the_server() {
+    let env = job(Some(TOKEN));
     for g in gits() {
-        let home = configured_home(&g);
-        let out = git(
+        let out = credential(
+            &env,
             &g,
-            home.path(),
-            &["credential", "fill"],
+            "fill",
             "protocol=https\nhost=gitlab.example.com\n\n",
         );
-        assert!(
-            out.status.success(),
-            "{g}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            stdout.contains("username=gitlab-ci-token\n"),
-            "{g}: {stdout}"
-        );
-        assert!(
-            stdout.contains(&format!("password={TOKEN}\n")),
-            "{g}: {stdout}"
-        );
-        assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+        assert!(out.success(), "{g}: {out}");
+        assert!(out.stdout.contains("username=gitlab-ci-token\n"), "{out}");
+        assert!(out.stdout.contains(&format!("password={TOKEN}\n")), "{out}");
+        assert!(!out.stderr.contains(TOKEN), "{out}");
     }
 }
 
 #[test]
 fn git_credential_fill_gets_nothing_for_another_host() {
+    let env = job(Some(TOKEN));
     for g in gits() {
-        let home = configured_home(&g);
-        let out = git(
+        let out = credential(
+            &env,
             &g,
-            home.path(),
-            &["credential", "fill"],
+            "fill",
             "protocol=https\nhost=evil.example.com\n\n",
         );
         // No helper answered and prompts are off, so git fails without any credential.
-        assert!(!out.status.success(), "{g}");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(!stdout.contains(TOKEN), "{g}: {stdout}");
-        assert!(!stdout.contains("password="), "{g}: {stdout}");
-        assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+        assert!(!out.success() && !out.timed_out(), "{g}: {out}");
+        assert!(!out.stdout.contains(TOKEN), "{out}");
+        assert!(!out.stdout.contains("password="), "{out}");
+        assert!(!out.stderr.contains(TOKEN), "{out}");
     }
 }
 
 #[test]
 fn git_credential_approve_and_reject_leave_no_trace() {
+    let env = job(Some(TOKEN));
     for g in gits() {
-        let home = configured_home(&g);
         let request = format!(
             "protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword={TOKEN}\n\n"
         );
         for op in ["approve", "reject"] {
-            let out = git(&g, home.path(), &["credential", op], &request);
-            assert!(
-                out.status.success(),
-                "{g} {op}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
-        }
-        let mut files = vec![home.path().to_path_buf()];
-        while let Some(path) = files.pop() {
-            if path.is_dir() {
-                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            } else {
-                let content = std::fs::read(&path).unwrap();
-                assert!(
-                    !content.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
-                    "token written to {}",
-                    path.display()
-                );
-            }
+            let out = credential(&env, &g, op, &request);
+            assert!(out.success(), "{g} {op}: {out}");
+            assert!(!out.stderr.contains(TOKEN), "{out}");
         }
     }
+    env.assert_token_not_on_disk(&[]);
 }
 
 #[test]
 fn git_shows_our_error_line_when_the_token_is_missing() {
-    let g = &gits()[0];
-    let home = configured_home(g);
-    let out = git_with_token(
-        g,
-        home.path(),
-        &["credential", "fill"],
+    let env = job(None);
+    let out = credential(
+        &env,
+        &gits()[0],
+        "fill",
         "protocol=https\nhost=gitlab.example.com\n\n",
-        None,
     );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let ours: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with(common::PREFIX))
-        .collect();
-    assert_eq!(ours.len(), 1, "{stderr}");
-    assert!(ours[0].contains("CI_JOB_TOKEN"), "{stderr}");
+    assert!(!out.success() && !out.timed_out(), "{out}");
+    let ours = out.helper_lines();
+    assert_eq!(ours.len(), 1, "{out}");
+    assert!(ours[0].contains("CI_JOB_TOKEN"), "{out}");
     assert_stderr_rules(ours.join("\n").as_bytes(), Some(TOKEN));
 }

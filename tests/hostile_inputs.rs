@@ -1,5 +1,6 @@
-//! One black-box test per row of the hostile-input catalogue (`shared/reference/hostile-inputs.md`),
-//! run against the real binary. Setting unless a test says otherwise:
+//! The hostile-input catalogue: one black-box test per row, numbered, each named after the input
+//! and the safe behaviour, run against the real binary (or `HELPER_UNDER_TEST`, see
+//! `tests/support/binary.rs`). Setting unless a test says otherwise:
 //! `CI_SERVER_URL=https://gitlab.example.com`, `CI_JOB_TOKEN=tok`, no options.
 //!
 //! - ANSWER: stdout is exactly `username=gitlab-ci-token\npassword=tok\n`, exit 0.
@@ -7,9 +8,9 @@
 //! - ERR: empty stdout, exit 1, one stderr line with our prefix that echoes no input value and
 //!   no token, and is not shaped `key=value`.
 
-mod common;
+mod support;
 
-use common::{helper, Outcome, Run};
+use support::{Outcome, Run};
 
 const SERVER: &str = "https://gitlab.example.com";
 
@@ -337,7 +338,7 @@ fn row37_relative_root_path_does_not_change_matching() {
 }
 
 #[test]
-fn row38_store_and_erase_accept_anything_and_print_nothing() {
+fn row38_store_and_erase_accept_anything_and_answer_nothing() {
     for operation in ["store", "erase"] {
         for input in [
             &b"protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\npassword=tok\n"[..],
@@ -349,8 +350,8 @@ fn row38_store_and_erase_accept_anything_and_print_nothing() {
                 .env("CI_SERVER_URL", SERVER)
                 .env("CI_JOB_TOKEN", "tok")
                 .expect(Outcome::Nothing);
-            // The one exception (issue 4): `erase` for our server says, on one line, that the
-            // server rejected the job token.
+            // The one exception: `erase` for our server says, on one line, that the server
+            // rejected the job token (and points at `doctor`).
             if operation == "erase" && input.starts_with(b"protocol=https") {
                 let stderr = out.stderr_text();
                 assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -377,12 +378,9 @@ fn row39_unknown_operations_are_silently_ignored() {
 #[test]
 fn row40_stdout_closed_early_does_not_panic() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(helper())
-        .arg("get")
-        .env_clear()
-        .env("CI_SERVER_URL", SERVER)
-        .env("CI_JOB_TOKEN", "tok")
+    use std::process::Stdio;
+    let mut child = get(b"")
+        .command()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,8 +1,9 @@
-//! Property tests (issue 7): the cases nobody thought of, generated near the ones that matter.
+//! Property tests: the cases nobody thought of, generated near the ones that matter.
 //!
-//! Every decision property is checked against an oracle written here, independently of the code
-//! under test: a hand-written list of the exact `(protocol, host)` forms each configured server
-//! may be answered for, compared after ASCII lower-casing and nothing else. Hosts are generated
+//! Every decision property is checked against the oracle in `tests/support/oracle.rs` (the fuzz
+//! targets use the same file), written independently of the code under test: a hand-written
+//! list of the exact `(protocol, host)` forms each configured server may be answered for,
+//! compared after ASCII lower-casing and nothing else. Hosts are generated
 //! *near* the server names (case changes, prefixes, suffixes, dots, ports, userinfo,
 //! percent-encodings, Unicode lookalikes, CR/LF/NUL and whitespace insertions), so most cases
 //! are near misses and some are exact forms, and both directions are checked: near misses are
@@ -11,66 +12,63 @@
 //! Case counts are fixed (no environment override) so the suite's run time is predictable; the
 //! fuzz targets under fuzz/ do the long searching.
 
-mod common;
+mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use git_credential_gitlab_ci::docker::{
-    decide_registry, Registry, RegistryDecision, RegistryOrigin,
-};
+use git_credential_gitlab_ci::docker::{decide_registry, RegistryDecision};
 use git_credential_gitlab_ci::policy::{decide, Decision};
 use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
-use git_credential_gitlab_ci::server::{host_matches, Origin, Server};
+use git_credential_gitlab_ci::server::{host_matches, Server};
 use proptest::prelude::*;
 use proptest::sample::Index;
+use support::oracle::{
+    exact, expected_registry, forms_of, reader_lines, registries, registry_address, servers,
+    should_answer, username_ok, whatwg_reads_as, Reader, USERNAME,
+};
+use support::{docs, Outcome, Run};
 
 // ---------------------------------------------------------------------------------------------
-// The oracle.
-
-const SERVER_URLS: &[&str] = &[
-    "https://gitlab.example.com",
-    "https://gitlab.example.com:8443",
-    "http://gitlab.internal",
-    "https://[::1]:9443",
-];
-
-/// `(protocol, host)` pairs that must be answered, lower-case. Nothing else may be.
-const EXACT_FORMS: &[(&str, &str)] = &[
-    ("https", "gitlab.example.com"),
-    ("https", "gitlab.example.com:443"),
-    ("https", "gitlab.example.com:8443"),
-    ("http", "gitlab.internal"),
-    ("http", "gitlab.internal:80"),
-    ("https", "[::1]:9443"),
-];
-
-const USERNAME: &str = "gitlab-ci-token";
-
-fn servers() -> Vec<Server> {
-    SERVER_URLS
-        .iter()
-        .map(|u| Server::parse(u, Origin::Option).unwrap())
-        .collect()
-}
-
-fn exact(protocol: &[u8], host: &[u8]) -> bool {
-    let host = host.to_ascii_lowercase();
-    EXACT_FORMS
-        .iter()
-        .any(|(p, h)| protocol == p.as_bytes() && host == h.as_bytes())
-}
-
-fn username_ok(username: Option<&[u8]>) -> bool {
-    match username {
-        None => true,
-        Some(u) => u == USERNAME.as_bytes(),
-    }
-}
+// The oracle is `support::oracle`, shared with the fuzz targets.
 
 fn answers(request: &Request, servers: &[Server]) -> bool {
     matches!(decide(request, servers, USERNAME), Decision::Answer(_))
 }
+
+/// Case counts, per kind of property: pure decisions are cheap, runs of the binary are not.
+/// docs/security.md lists each property with its count ([`docs_list_every_property_with_its_case_count`]).
+const DECISION_CASES: u32 = 10_000;
+const WIRE_CASES: u32 = 3000;
+const ARBITRARY_CASES: u32 = 3000;
+const LONG_LINE_CASES: u32 = 24;
+const RUN_CASES: u32 = 6;
+
+/// Each property and its case count, as docs/security.md lists them.
+const PROPERTIES: &[(&str, u32)] = &[
+    ("decide_answers_exactly_the_exact_forms", DECISION_CASES),
+    ("host_matches_only_its_own_forms", DECISION_CASES),
+    (
+        "wire_requests_are_answered_only_for_exact_forms",
+        WIRE_CASES,
+    ),
+    ("url_inputs_are_answered_only_for_exact_forms", WIRE_CASES),
+    (
+        "parsing_arbitrary_bytes_never_panics_and_stays_bounded",
+        ARBITRARY_CASES,
+    ),
+    (
+        "long_lines_cost_no_more_than_the_line_bound",
+        LONG_LINE_CASES,
+    ),
+    ("stderr_of_get_never_carries_the_token", RUN_CASES),
+    (
+        "stderr_of_any_invocation_never_carries_the_token",
+        RUN_CASES,
+    ),
+    ("docker_get_answers_exactly_the_exact_forms", DECISION_CASES),
+    ("docker_runs_never_leak_the_token", RUN_CASES),
+];
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -351,7 +349,7 @@ fn username() -> impl Strategy<Value = Option<&'static str>> {
 // The decision, on requests built directly (every byte of the host reaches `decide`).
 
 proptest! {
-    #![proptest_config(config(10_000))]
+    #![proptest_config(config(DECISION_CASES))]
 
     #[test]
     fn decide_answers_exactly_the_exact_forms(
@@ -366,9 +364,8 @@ proptest! {
             username: username.map(|u| u.as_bytes().to_vec()),
             has_password,
         };
-        let expected = exact(protocol.as_bytes(), &host)
-            && username_ok(username.map(str::as_bytes))
-            && !has_password;
+        let expected =
+            should_answer(protocol.as_bytes(), &host, username.map(str::as_bytes), has_password);
         prop_assert_eq!(
             answers(&request, &servers()),
             expected,
@@ -380,14 +377,7 @@ proptest! {
     #[test]
     fn host_matches_only_its_own_forms(host in near_host()) {
         for server in &servers() {
-            let forms: &[&str] = match (server.host.as_str(), server.port) {
-                ("gitlab.example.com", 443) => &["gitlab.example.com", "gitlab.example.com:443"],
-                ("gitlab.example.com", 8443) => &["gitlab.example.com:8443"],
-                ("gitlab.internal", 80) => &["gitlab.internal", "gitlab.internal:80"],
-                ("[::1]", 9443) => &["[::1]:9443"],
-                _ => unreachable!(),
-            };
-            let expected = forms.iter().any(|f| host.eq_ignore_ascii_case(f.as_bytes()));
+            let expected = forms_of(server).iter().any(|f| host.eq_ignore_ascii_case(f.as_bytes()));
             prop_assert_eq!(
                 host_matches(&host, server),
                 expected,
@@ -401,47 +391,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // The same through the wire format: generated values written as git writes them.
-
-/// How a line reader may split a request. The helper must only answer when every reader agrees
-/// on the host: a request that reads two ways is the 2020/2025 credential-leak pattern.
-#[derive(Debug, Clone, Copy)]
-enum Reader {
-    /// git: lines end at LF, one CR before the LF is dropped.
-    Git,
-    /// .NET's `TextReader.ReadLine` (Git Credential Manager): CR, LF and CR LF all end a line.
-    AnyNewline,
-    /// A C string reader: git's rules, but a value ends at its first NUL.
-    CString,
-}
-
-/// The lines as `reader` sees them, up to the first blank line. A value with a forged line
-/// break becomes two lines here, as it would for that reader; which of two duplicates a reader
-/// keeps does not matter, because the properties below require *every* `host=` and
-/// `protocol=` line to agree.
-fn reader_lines(bytes: &[u8], reader: Reader) -> Vec<Vec<u8>> {
-    let split: Vec<&[u8]> = match reader {
-        Reader::AnyNewline => bytes
-            .split(|&b| b == b'\n')
-            .flat_map(|l| l.strip_suffix(b"\r").unwrap_or(l).split(|&b| b == b'\r'))
-            .collect(),
-        Reader::Git | Reader::CString => bytes
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .collect(),
-    };
-    let mut lines = Vec::new();
-    for line in split {
-        if line.is_empty() {
-            break;
-        }
-        let line = match reader {
-            Reader::CString => line.split(|&b| b == 0).next().unwrap_or_default(),
-            _ => line,
-        };
-        lines.push(line.to_vec());
-    }
-    lines
-}
 
 #[derive(Debug, Clone)]
 struct WireRequest {
@@ -537,7 +486,7 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(WIRE_CASES))]
 
     #[test]
     fn wire_requests_are_answered_only_for_exact_forms(request in wire_request()) {
@@ -622,7 +571,7 @@ fn rfc3986_authority(url: &str) -> Option<&str> {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(WIRE_CASES))]
 
     #[test]
     fn url_inputs_are_answered_only_for_exact_forms(
@@ -648,14 +597,7 @@ proptest! {
             let (user, host_port) = authority.split_once('@').unwrap_or(("", authority));
             prop_assert!(user.is_empty() || user == "gitlab-ci-token" || user == "gitlab%2Dci-token", "{}", shown);
             prop_assert!(exact(scheme.as_bytes(), host_port.as_bytes()), "{}", shown);
-            let whatwg = url::Url::parse(url).unwrap();
-            let server = servers()
-                .into_iter()
-                .find(|s| {
-                    s.scheme.as_str() == scheme
-                        && Some(s.host.as_str()) == whatwg.host_str()
-                        && Some(s.port) == whatwg.port_or_known_default()
-                });
+            let server = servers().into_iter().find(|s| whatwg_reads_as(url, s));
             prop_assert!(server.is_some(), "WHATWG reads another host: {}", shown);
         } else {
             let plain = exact(scheme.as_bytes(), &host)
@@ -682,10 +624,10 @@ fn regression_url_host_with_upper_case_and_non_ascii_is_refused_without_panic() 
         "url=https://gitlab-ci-token@G\u{445}/\n",
     ] {
         assert!(parse_request(url.as_bytes()).is_err(), "{url:?}");
-        common::Run::get(url.as_bytes())
+        Run::get(url.as_bytes())
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", "glcbt-64_regression-token")
-            .expect(common::Outcome::Err(&["GitLab", "COM"]));
+            .expect(Outcome::Err(&["GitLab", "COM"]));
     }
 }
 
@@ -774,11 +716,17 @@ fn line_soup() -> impl Strategy<Value = Vec<u8>> {
 /// Generous: what parsing one request may allocate, per input byte kept (keys, values, the
 /// duplicate-key set with its per-entry overhead), plus the url crate's working space.
 fn allocation_bound(input_len: usize) -> usize {
-    64 * input_len + 64 * 1024
+    ALLOCATION_PER_INPUT_BYTE * input_len + ALLOCATION_SLACK
 }
 
+const ALLOCATION_PER_INPUT_BYTE: usize = 64;
+/// Working space (the url crate's, a buffer's doubling) on top of what the input explains.
+const ALLOCATION_SLACK: usize = 64 * 1024;
+/// The longest single line [`long_lines_cost_no_more_than_the_line_bound`] generates.
+const LONG_LINE_MAX: usize = 4 << 20;
+
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(ARBITRARY_CASES))]
 
     #[test]
     fn parsing_arbitrary_bytes_never_panics_and_stays_bounded(
@@ -797,20 +745,20 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(24))]
+    #![proptest_config(config(LONG_LINE_CASES))]
 
     /// However long the input, one line costs at most twice the line bound (the buffer's
     /// doubling growth), never the input's size.
     #[test]
     fn long_lines_cost_no_more_than_the_line_bound(
         prefix in line_soup(),
-        len in 0usize..(4 << 20),
+        len in 0usize..LONG_LINE_MAX,
         fill in any::<u8>(),
     ) {
         let mut bytes = prefix;
         bytes.extend(vec![if fill == b'\n' { b'a' } else { fill }; len]);
         let (_, peak) = peak_allocation(|| parse_request(&bytes));
-        prop_assert!(peak <= 2 * (MAX_LINE_BYTES + 2) + 64 * 1024, "{} bytes allocated", peak);
+        prop_assert!(peak <= 2 * (MAX_LINE_BYTES + 2) + ALLOCATION_SLACK, "{} bytes allocated", peak);
     }
 }
 
@@ -830,12 +778,23 @@ const OPTIONS: &[&[&str]] = &[
     &["--server=TOKEN"],
 ];
 
+/// Runs, with debug output when `debug`, and checks the stderr rules (with the run's token).
+fn run_checked(run: Run, debug: bool) -> support::Output {
+    let run = match debug {
+        true => run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1"),
+        false => run,
+    };
+    let out = run.output();
+    out.assert_stderr_rules();
+    out
+}
+
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_.=-]{12,40}".prop_map(|t| format!("glcbt-{t}"))
 }
 
 proptest! {
-    #![proptest_config(config(6))]
+    #![proptest_config(config(RUN_CASES))]
 
     #[test]
     fn stderr_of_get_never_carries_the_token(
@@ -851,14 +810,10 @@ proptest! {
             input.extend_from_slice(&url_host);
             input.extend_from_slice(b"/group/p.git\n");
         }
-        let mut run = common::Run::get(&input)
+        let run = Run::get(&input)
             .env("CI_SERVER_URL", "https://gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        let out = run_checked(run, debug);
         let stdout = out.stdout_text();
         let answer = format!("username=gitlab-ci-token\npassword={token}\n");
         prop_assert!(stdout.is_empty() || stdout == answer, "stdout {:?}", stdout);
@@ -872,36 +827,19 @@ proptest! {
         debug in any::<bool>(),
         ci_server in prop::sample::select(&["https://gitlab.example.com", "TOKEN", "https://gitlab.example.com:TOKEN"][..]),
     ) {
-        let mut run = common::Run::new(&[operation])
+        let mut run = Run::new(&[operation])
             .stdin(b"protocol=https\nhost=gitlab.example.com\n")
-            .env("CI_SERVER_URL", &ci_server.replace("TOKEN", &token))
+            .env("CI_SERVER_URL", ci_server.replace("TOKEN", &token))
             .env("CI_JOB_TOKEN", &token);
         for option in options {
             run = run.arg(option.replace("TOKEN", &token));
         }
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        run_checked(run, debug);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Docker registry strings (`git-credential-gitlab-ci docker get`).
-
-/// Configured registries and, for each, the exact `host[:port]` forms (lower-case) it answers.
-const REGISTRIES_AND_FORMS: &[(&str, &[&str])] = &[
-    (
-        "registry.gitlab.example.com",
-        &[
-            "registry.gitlab.example.com",
-            "registry.gitlab.example.com:443",
-        ],
-    ),
-    ("registry.example.com:5050", &["registry.example.com:5050"]),
-    ("[::1]:5000", &["[::1]:5000"]),
-];
 
 const EXACT_REGISTRIES: &[&str] = &[
     "registry.gitlab.example.com",
@@ -921,24 +859,6 @@ const REGISTRY_SCHEMES: &[&str] = &[
 const REGISTRY_ENDS: &[&str] = &[
     "", "", "", "", "\n", "\n", "\n\n", "\r\n", "\r", "/", "/v2/", " ", "\0", "\n ", "\t",
 ];
-
-fn registries() -> Vec<Registry> {
-    REGISTRIES_AND_FORMS
-        .iter()
-        .map(|(name, _)| Registry::parse(name, RegistryOrigin::Option).unwrap())
-        .collect()
-}
-
-/// The oracle: one trailing LF dropped, an optional lower-case `https://`, then an exact form
-/// in any ASCII case; the index of the registry it names.
-fn expected_registry(input: &[u8]) -> Option<usize> {
-    let given = input.strip_suffix(b"\n").unwrap_or(input);
-    let address = given.strip_prefix(b"https://").unwrap_or(given);
-    let address = address.to_ascii_lowercase();
-    REGISTRIES_AND_FORMS
-        .iter()
-        .position(|(_, forms)| forms.iter().any(|f| f.as_bytes() == address))
-}
 
 /// A registry string near the configured ones: a scheme or none, an exact form unchanged (1 in
 /// 4) or with one mutation, then a line end or other trailing bytes.
@@ -960,7 +880,7 @@ fn near_registry() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(10_000))]
+    #![proptest_config(config(DECISION_CASES))]
 
     #[test]
     fn docker_get_answers_exactly_the_exact_forms(input in near_registry()) {
@@ -972,8 +892,7 @@ proptest! {
                 let i = expected;
                 prop_assert!(i.is_some(), "answered {:?}", shown);
                 prop_assert_eq!(registry, &registries[i.unwrap()]);
-                let given = input.strip_suffix(b"\n").unwrap_or(&input);
-                prop_assert_eq!(server_url.as_bytes(), given);
+                prop_assert_eq!(server_url.as_bytes(), registry_address(&input));
             }
             RegistryDecision::NotFound(why) => {
                 prop_assert!(expected.is_none(), "not found ({}): {:?}", why, shown);
@@ -983,7 +902,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(6))]
+    #![proptest_config(config(RUN_CASES))]
 
     /// The docker mode prints its errors on stdout too, so both streams are checked: the token
     /// appears only inside a JSON answer for a configured registry.
@@ -994,15 +913,11 @@ proptest! {
         operation in prop::sample::select(&["get", "get", "get", "store", "erase", "list", "frob"][..]),
         debug in any::<bool>(),
     ) {
-        let mut run = common::Run::new(&["docker", operation])
+        let run = Run::new(&["docker", operation])
             .stdin(&input)
             .env("CI_REGISTRY", "registry.gitlab.example.com")
             .env("CI_JOB_TOKEN", &token);
-        if debug {
-            run = run.env("GIT_CREDENTIAL_GITLAB_CI_DEBUG", "1");
-        }
-        let out = run.output();
-        common::assert_stderr_rules(&out.stderr, Some(&token));
+        let out = run_checked(run, debug);
         let stdout = out.stdout_text();
         let answered = operation == "get" && expected_registry(&input) == Some(0);
         if answered {
@@ -1013,4 +928,47 @@ proptest! {
             prop_assert!(!stdout.contains(&token), "token on stdout: {:?}", stdout);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What docs/security.md says about these properties.
+
+#[test]
+fn docs_list_every_property_with_its_case_count() {
+    let doc = docs::read("docs/security.md");
+    let rows = docs::table_rows(docs::section(&doc, "## Testing the untrusted input"));
+    let listed: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|row| {
+            let name = docs::code_spans(&row[0]).first()?.to_string();
+            Some((name, row.last()?.replace(',', "")))
+        })
+        // The property table's rows are the section's only ones that start with a function name.
+        .filter(|(name, _)| name.contains('_'))
+        .collect();
+    let expected: Vec<(String, String)> = PROPERTIES
+        .iter()
+        .map(|(name, cases)| (name.to_string(), cases.to_string()))
+        .collect();
+    assert_eq!(listed, expected, "docs/security.md's property table");
+}
+
+#[test]
+fn docs_state_the_allocation_bounds_the_properties_assert() {
+    let kib = |bytes: usize| bytes / 1024;
+    docs::assert_says(
+        "docs/security.md",
+        &format!(
+            "allocation at most {ALLOCATION_PER_INPUT_BYTE} × input + {} KiB",
+            kib(ALLOCATION_SLACK)
+        ),
+    );
+    docs::assert_says(
+        "docs/security.md",
+        &format!(
+            "a line of up to {} MiB allocates at most twice the line bound (+ {} KiB)",
+            LONG_LINE_MAX >> 20,
+            kib(ALLOCATION_SLACK)
+        ),
+    );
 }

@@ -2,15 +2,18 @@
 //!
 //! Each binary run is measured with `wait4`, which reports the child's own peak resident set
 //! size (`ru_maxrss`), so tests running in parallel do not disturb each other's numbers. The
-//! bounds asserted here are generous multiples of what was measured (docs/security.md has the
-//! numbers); what they catch is growth with the input: 10 MiB of input must not cost 10 MiB.
+//! bound asserted here is a generous multiple of what was measured (docs/security.md has the
+//! numbers); what it catches is growth with the input: 10 MiB of input must not cost 10 MiB.
+//! Time is not asserted (speed is for the benchmarks); a run that hangs is killed after
+//! [`HANG_TIMEOUT`] and fails.
 
-mod common;
+mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use git_credential_gitlab_ci::protocol::{parse_request, ProtocolError, MAX_REQUEST_BYTES};
+use support::{assert_stderr_rules, docs, run_with_timeout, Run};
 
 /// Peak RSS allowed for any run, in KiB. Measured (debug build, see docs/security.md): about
 /// 4.2 MiB for a normal request and for every input refused at a bound (10 MiB lines, 10^6
@@ -18,15 +21,14 @@ use git_credential_gitlab_ci::protocol::{parse_request, ProtocolError, MAX_REQUE
 /// the worst accepted request (1 MiB of distinct keys, each kept in the duplicate-key set).
 const MAX_RSS_KIB: i64 = 32 * 1024;
 
-/// Wall time allowed for any run (a debug build, on a loaded two-core machine).
-const MAX_SECONDS: u64 = 20;
+/// Generous: the slowest run here (1 MiB of distinct keys, debug build) takes about a second.
+const HANG_TIMEOUT: Duration = Duration::from_secs(300);
 
 struct Measured {
     code: Option<i32>,
     stdout: Vec<u8>,
     stderr: String,
     max_rss_kib: i64,
-    elapsed: Duration,
 }
 
 /// Set for the re-executed test binary that acts as the measuring parent.
@@ -46,15 +48,13 @@ fn measure(operation: &str, input: &[u8]) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("input"), input).unwrap();
     std::fs::write(dir.path().join("operation"), operation).unwrap();
-    let start = Instant::now();
-    let probe = Command::new(std::env::current_exe().unwrap())
+    let mut probe = Command::new(std::env::current_exe().unwrap());
+    probe
         .args(["probe_child", "--exact", "--test-threads=1", "--quiet"])
-        .env(PROBE_DIR, dir.path())
-        .stdout(Stdio::null())
-        .status()
-        .expect("run the probe");
-    let elapsed = start.elapsed();
-    assert!(probe.success(), "probe failed: {probe:?}");
+        .env(PROBE_DIR, dir.path());
+    let probe = run_with_timeout(probe, HANG_TIMEOUT);
+    assert!(!probe.timed_out(), "the helper hung: {probe}");
+    assert!(probe.success(), "probe failed: {probe}");
     let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
     let text = |name: &str| String::from_utf8(read(name)).unwrap();
     let measured = Measured {
@@ -62,14 +62,13 @@ fn measure(operation: &str, input: &[u8]) -> Measured {
         stdout: read("stdout"),
         stderr: text("stderr"),
         max_rss_kib: text("rss").trim().parse().unwrap(),
-        elapsed,
     };
     eprintln!(
-        "{operation} on {} bytes: peak RSS {} KiB, {:.2?}, exit {:?}",
+        "{operation} on {} bytes: peak RSS {} KiB, exit {:?} (after {:.2?})",
         input.len(),
         measured.max_rss_kib,
-        measured.elapsed,
-        measured.code
+        measured.code,
+        probe.elapsed,
     );
     measured
 }
@@ -83,12 +82,12 @@ fn probe_child() {
     let dir = std::path::PathBuf::from(dir);
     let file = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
     let operation = std::fs::read_to_string(dir.join("operation")).unwrap();
-    let child = Command::new(common::helper())
-        .args(operation.split(' '))
-        .env_clear()
+    let words: Vec<&str> = operation.split(' ').collect();
+    let child = Run::new(&words)
         .env("CI_SERVER_URL", "https://gitlab.example.com")
         .env("CI_REGISTRY", "registry.gitlab.example.com")
         .env("CI_JOB_TOKEN", TOKEN)
+        .command()
         .stdin(std::fs::File::open(dir.join("input")).unwrap())
         .stdout(file("stdout"))
         .stderr(file("stderr"))
@@ -117,7 +116,7 @@ fn assert_refused(m: &Measured, message: &str) {
     assert_eq!(m.code, Some(1), "stderr: {}", m.stderr);
     assert_eq!(m.stderr.lines().count(), 1, "one line: {}", m.stderr);
     assert!(m.stderr.contains(message), "{:?} in {}", message, m.stderr);
-    common::assert_stderr_rules(m.stderr.as_bytes(), Some(TOKEN));
+    assert_stderr_rules(m.stderr.as_bytes(), Some(TOKEN));
     assert_bounded(m);
 }
 
@@ -127,11 +126,6 @@ fn assert_bounded(m: &Measured) {
         m.max_rss_kib <= MAX_RSS_KIB,
         "peak RSS {} KiB > {MAX_RSS_KIB} KiB",
         m.max_rss_kib
-    );
-    assert!(
-        m.elapsed < Duration::from_secs(MAX_SECONDS),
-        "took {:?}",
-        m.elapsed
     );
 }
 
@@ -212,20 +206,16 @@ fn distinct_keys_request() -> Vec<u8> {
 }
 
 #[test]
-fn distinct_keys_up_to_the_request_bound_parse_in_linear_time() {
+fn distinct_keys_up_to_the_request_bound_are_accepted_in_bounded_memory() {
     let input = distinct_keys_request();
     let lines = input.len() / 5;
     assert!(lines > 200_000, "{lines} lines");
-    let start = Instant::now();
-    let parsed = parse_request(&input);
-    let elapsed = start.elapsed();
-    eprintln!("{lines} distinct keys parsed in {elapsed:.2?}");
-    assert!(parsed.is_ok(), "{parsed:?}");
-    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
-
+    // The binary first: it runs under the hang guard, the library call below does not.
     let m = measure("get", &input);
     assert_eq!(m.code, Some(0), "{}", m.stderr);
     assert_bounded(&m);
+    let parsed = parse_request(&input);
+    assert!(parsed.is_ok(), "{parsed:?}");
 }
 
 #[test]
@@ -250,7 +240,7 @@ fn docker_get_reads_a_bounded_amount() {
         "stderr: {}",
         m.stderr
     );
-    common::assert_stderr_rules(m.stderr.as_bytes(), Some(TOKEN));
+    assert_stderr_rules(m.stderr.as_bytes(), Some(TOKEN));
     assert_bounded(&m);
 }
 
@@ -262,4 +252,12 @@ fn docker_store_and_erase_read_a_bounded_amount() {
         assert_eq!(m.stderr, "");
         assert_bounded(&m);
     }
+}
+
+#[test]
+fn docs_state_the_asserted_memory_bound() {
+    docs::assert_says(
+        "docs/security.md",
+        &format!("a peak RSS of at most **{} MiB**", MAX_RSS_KIB / 1024),
+    );
 }

@@ -7,19 +7,24 @@
 //! and root (for `chroot`). Otherwise these tests say why on stderr and pass — except when
 //! `CI=true`, where they fail, because CI builds the binary and runs as root.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+
+use support::{binary, Output, Run};
 
 const TARGET: &str = "x86_64-unknown-linux-musl";
 const TOKEN: &str = "glcbt-64_StAtIc_0123456789abcdef";
 
 /// `$STATIC_BINARY`, else the musl release build in this build's target directory (the
-/// directory two levels above the binary cargo built for these tests).
+/// directory two levels above the binary cargo built for these tests; `HELPER_UNDER_TEST` does
+/// not apply: these tests need the file itself).
 fn static_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("STATIC_BINARY") {
         return path.into();
     }
-    let tested = Path::new(env!("CARGO_BIN_EXE_git-credential-gitlab-ci"));
+    let tested = binary::built();
     let target_dir = tested.parent().and_then(Path::parent).expect("target dir");
     target_dir
         .join(TARGET)
@@ -108,7 +113,7 @@ fn musl_build_is_statically_linked() {
         !has_interpreter(&elf),
         "the musl binary asks for a dynamic loader"
     );
-    let dynamic = std::fs::read(env!("CARGO_BIN_EXE_git-credential-gitlab-ci")).unwrap();
+    let dynamic = std::fs::read(binary::built()).unwrap();
     assert!(
         has_interpreter(&dynamic),
         "the check can tell a dynamic binary"
@@ -123,27 +128,33 @@ fn musl_build_is_statically_linked() {
     eprintln!("static binary: {} bytes", elf.len());
 }
 
+/// A new root directory holding nothing but a copy of `binary`, as `/git-credential-gitlab-ci`.
+fn root_holding_only(binary: &Path) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::copy(binary, root.path().join("git-credential-gitlab-ci")).unwrap();
+    let entries: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "the root holds only the binary");
+    root
+}
+
 /// Runs `/git-credential-gitlab-ci <args>` chrooted into `root`, with exactly `env`.
 fn run_chrooted(root: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    use std::io::Write;
     // By absolute path: with the environment cleared there is no PATH to search.
     let chroot = ["/usr/sbin/chroot", "/usr/bin/chroot", "/sbin/chroot"]
         .into_iter()
         .find(|p| Path::new(p).is_file())
         .expect("chroot (coreutils) is installed");
-    let mut child = Command::new(chroot)
+    let mut run = Run::new(args)
+        .program(chroot)
         .arg(root)
         .arg("/git-credential-gitlab-ci")
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chroot");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+        .stdin(stdin);
+    for (key, value) in env {
+        run = run.env(key, value);
+    }
+    let out = run.output();
+    out.assert_stderr_rules();
+    out
 }
 
 #[test]
@@ -151,10 +162,7 @@ fn static_binary_answers_get_in_an_empty_root_with_an_empty_environment() {
     let Some(binary) = prerequisites(true) else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    std::fs::copy(&binary, root.path().join("git-credential-gitlab-ci")).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
-    assert_eq!(entries.len(), 1, "the root holds only the binary");
+    let root = root_holding_only(&binary);
 
     // Only the two variables a job provides; no PATH, HOME, locale or anything else.
     let job = [
@@ -168,12 +176,12 @@ fn static_binary_answers_get_in_an_empty_root_with_an_empty_environment() {
         b"protocol=https\nhost=gitlab.example.com\n",
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout_text(),
         format!("username=gitlab-ci-token\npassword={TOKEN}\n"),
         "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr_text()
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.code, Some(0));
 
     // Another host: nothing.
     let out = run_chrooted(
@@ -182,7 +190,7 @@ fn static_binary_answers_get_in_an_empty_root_with_an_empty_environment() {
         &job,
         b"protocol=https\nhost=evil.com\n",
     );
-    assert_eq!((out.status.code(), out.stdout.len()), (Some(0), 0));
+    assert_eq!((out.code, out.stdout.len()), (Some(0), 0));
 
     // A completely empty environment, the server given as an option: runs, declines others.
     let out = run_chrooted(
@@ -191,9 +199,9 @@ fn static_binary_answers_get_in_an_empty_root_with_an_empty_environment() {
         &[],
         b"protocol=https\nhost=evil.com\n",
     );
-    assert_eq!((out.status.code(), out.stdout.len()), (Some(0), 0));
+    assert_eq!((out.code, out.stdout.len()), (Some(0), 0));
     let out = run_chrooted(root.path(), &["--version"], &[], b"");
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("git-credential-gitlab-ci "));
+    assert!(out.stdout_text().starts_with("git-credential-gitlab-ci "));
 }
 
 #[test]
@@ -201,8 +209,7 @@ fn static_binary_speaks_docker_protocol_in_an_empty_root() {
     let Some(binary) = prerequisites(true) else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    std::fs::copy(&binary, root.path().join("git-credential-gitlab-ci")).unwrap();
+    let root = root_holding_only(&binary);
     let env = [
         ("CI_REGISTRY", "registry.example.com"),
         ("CI_JOB_TOKEN", TOKEN),
@@ -213,14 +220,9 @@ fn static_binary_speaks_docker_protocol_in_an_empty_root() {
         &env,
         b"registry.example.com",
     );
+    assert_eq!(out.code, Some(0), "{}", out.stderr_text());
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout_text(),
         format!(
             "{{\"Secret\":\"{TOKEN}\",\"ServerURL\":\"registry.example.com\",\"Username\":\"gitlab-ci-token\"}}\n"
         )

@@ -13,7 +13,6 @@ use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -23,49 +22,31 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-
+use super::binary;
+use super::leaks::find_token_in_trees;
 use super::tls::TestCa;
 
-/// The helper binary built by cargo for these tests.
-pub const HELPER_BIN: &str = env!("CARGO_BIN_EXE_git-credential-gitlab-ci");
-
-/// The `credential.helper` value for the helper under test: our binary's absolute path,
-/// unless `E2E_CREDENTIAL_HELPER` overrides it (said loudly on stderr).
-pub fn helper_under_test() -> String {
+/// The `credential.helper` value of every environment: the helper under test
+/// ([`binary::path`], which follows `HELPER_UNDER_TEST`) by absolute path, unless
+/// `E2E_CREDENTIAL_HELPER` gives a whole `credential.helper` value instead (e.g. a deliberately
+/// broken `!f() { ...; }; f`, to check that the client tests catch it; said loudly on stderr).
+pub fn helper_value() -> String {
     match std::env::var("E2E_CREDENTIAL_HELPER") {
         Ok(value) if !value.is_empty() => {
             eprintln!("NOTE: E2E_CREDENTIAL_HELPER replaces the helper under test with {value:?}");
             value
         }
-        _ => HELPER_BIN.to_string(),
+        _ => binary::path().display().to_string(),
     }
 }
 
 /// Default time limit for a client command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A token that appears nowhere else: `glcbt-64_<label>_<random hex>`, shaped like GitLab's
-/// prefixed job tokens, unique enough that finding it on disk means it leaked.
-pub fn unique_token(label: &str) -> String {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    hasher.write_u32(std::process::id());
-    let a = hasher.finish();
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(a);
-    let b = hasher.finish();
-    format!("glcbt-64_{label}_{a:016x}{b:016x}")
-}
-
 /// Which `credential.helper` entries the environment's global config gets, in order.
 pub struct ClientEnvBuilder {
-    ca: TestCa,
+    /// `None` for clients that talk to no server (e.g. `git credential fill`).
+    ca: Option<TestCa>,
     server_url: Option<String>,
     token: Option<String>,
     helpers: Vec<String>,
@@ -137,8 +118,10 @@ impl ClientEnvBuilder {
         set("CARGO_TERM_COLOR", OsStr::new("never"));
         set("GIT_CONFIG_NOSYSTEM", OsStr::new("1"));
         set("GIT_TERMINAL_PROMPT", OsStr::new("0"));
-        set("GIT_SSL_CAINFO", self.ca.ca_cert_path().as_os_str());
-        set("SSL_CERT_FILE", self.ca.bundle_path().as_os_str());
+        if let Some(ca) = &self.ca {
+            set("GIT_SSL_CAINFO", ca.ca_cert_path().as_os_str());
+            set("SSL_CERT_FILE", ca.bundle_path().as_os_str());
+        }
         set("LC_ALL", OsStr::new("C"));
         if let Some(url) = &self.server_url {
             set("CI_SERVER_URL", OsStr::new(url));
@@ -221,20 +204,28 @@ pub struct ClientEnv {
     ops_log: PathBuf,
     vars: BTreeMap<OsString, OsString>,
     token: Option<String>,
-    _ca: TestCa,
+    _ca: Option<TestCa>,
     _root: tempfile::TempDir,
 }
 
 impl ClientEnv {
-    /// Starts a builder whose helper is our binary, by absolute path — or, when the test
-    /// process has `E2E_CREDENTIAL_HELPER` set, that `credential.helper` value instead (to
-    /// check that the tests catch a broken helper, e.g. one that answers every host).
+    /// Starts a builder whose helper is [`helper_value`] (our binary, by absolute path) and
+    /// whose clients trust `ca`.
     pub fn builder(ca: &TestCa) -> ClientEnvBuilder {
         ClientEnvBuilder {
-            ca: ca.clone(),
+            ca: Some(ca.clone()),
+            ..ClientEnv::local()
+        }
+    }
+
+    /// A builder for clients that talk to no server, so trust no test CA: `git credential
+    /// fill`, a helper verb run directly.
+    pub fn local() -> ClientEnvBuilder {
+        ClientEnvBuilder {
+            ca: None,
             server_url: None,
             token: None,
-            helpers: vec![helper_under_test()],
+            helpers: vec![helper_value()],
             record_operations: false,
         }
     }
@@ -310,6 +301,40 @@ impl ClientEnv {
         cmd
     }
 
+    /// The helper under test ([`binary::path`]) with `args`, in this environment.
+    pub fn helper(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(binary::path());
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs a verb of the helper (`configure`, `doctor`, ...) in `dir` (default: [`Self::work`])
+    /// under [`DEFAULT_TIMEOUT`], whatever its outcome, and checks what every verb's output
+    /// must obey: the stderr rules ([`binary::assert_stderr_rules`]), and the job token on
+    /// neither stream.
+    #[track_caller]
+    pub fn run_verb(&self, args: &[&str], dir: Option<&Path>) -> RunOutput {
+        let mut cmd = self.helper(args);
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
+        let out = run_with_timeout(cmd, DEFAULT_TIMEOUT);
+        binary::assert_stderr_rules(out.stderr.as_bytes(), self.token());
+        if let Some(token) = self.token() {
+            assert!(!out.stdout.contains(token), "token on stdout: {out}");
+            assert!(!out.stderr.contains(token), "token on stderr: {out}");
+        }
+        out
+    }
+
+    /// A stdin for a command: `input`, from a file of this environment (so that
+    /// [`run_with_timeout`] needs no writer thread).
+    pub fn input(&self, input: &[u8]) -> Stdio {
+        let file = tempfile::NamedTempFile::new_in(&self.tools).expect("stdin file");
+        fs::write(file.path(), input).unwrap();
+        Stdio::from(file.reopen().expect("reopen the stdin file"))
+    }
+
     /// Runs `cmd` under [`DEFAULT_TIMEOUT`]; panics with its output unless it succeeds.
     pub fn run(&self, cmd: impl BorrowMut<Command>) -> RunOutput {
         let out = run_with_timeout(cmd, DEFAULT_TIMEOUT);
@@ -334,65 +359,25 @@ impl ClientEnv {
     /// Panics if the job token — raw, or base64-encoded in a Basic `Authorization` value —
     /// appears in any file (content or name) under `HOME` (which holds the work tree, every
     /// clone's `.git/`, `Cargo.lock` files and `CARGO_HOME`) or under `extra`.
+    #[track_caller]
     pub fn assert_token_not_on_disk(&self, extra: &[&Path]) {
         let Some(token) = &self.token else { return };
         let mut roots = vec![self.home.as_path()];
         roots.extend_from_slice(extra);
-        let needles = token_needles(token);
-        let mut found = Vec::new();
-        for root in roots {
-            for needle in &needles {
-                found.extend(find_bytes_in_tree(root, needle.as_bytes()));
-            }
-        }
+        let found = find_token_in_trees(&roots, token);
         assert!(found.is_empty(), "the job token was written to {found:?}");
     }
 }
 
-/// The forms in which a token can leak: raw and inside a Basic credential.
-pub fn token_needles(token: &str) -> Vec<String> {
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("gitlab-ci-token:{token}"));
-    vec![token.to_string(), basic]
-}
-
-/// Every file under `root` (not following symlinks) whose content or name contains `needle`.
-pub fn find_bytes_in_tree(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    assert!(!needle.is_empty());
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(path) = stack.pop() {
-        let Ok(meta) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let name_hit = path
-            .file_name()
-            .is_some_and(|n| contains(n.as_encoded_bytes(), needle));
-        if meta.is_dir() {
-            if name_hit {
-                found.push(path.clone());
-            }
-            if let Ok(entries) = fs::read_dir(&path) {
-                stack.extend(entries.flatten().map(|e| e.path()));
-            }
-        } else if meta.is_symlink() {
-            let target_hit = fs::read_link(&path)
-                .is_ok_and(|t| contains(t.as_os_str().as_encoded_bytes(), needle));
-            if name_hit || target_hit {
-                found.push(path);
-            }
-        } else if meta.is_file() {
-            let content_hit = fs::read(&path).is_ok_and(|data| contains(&data, needle));
-            if name_hit || content_hit {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.len() >= needle.len() && haystack.windows(needle.len()).any(|w| w == needle)
+/// `tool` on `PATH` (or in `/usr/bin`, `/usr/sbin`, where Debian puts daemons), if installed.
+pub fn find_on_path(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(["/usr/bin".into(), "/usr/sbin".into()])
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// What a command did.
@@ -412,6 +397,15 @@ impl RunOutput {
 
     pub fn timed_out(&self) -> bool {
         self.status.is_none()
+    }
+
+    /// The stderr lines our helper wrote (they carry its prefix) among the client's own.
+    pub fn helper_lines(&self) -> Vec<&str> {
+        let prefix = binary::PREFIX;
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
     }
 }
 
