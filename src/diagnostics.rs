@@ -11,14 +11,17 @@ use std::io::Write;
 
 use zeroize::Zeroizing;
 
+use crate::env::Env;
+
 pub const PREFIX: &str = "git-credential-gitlab-ci:";
 
 /// The variable that turns on explanations of each decision.
 pub const DEBUG_ENV: &str = "GIT_CREDENTIAL_GITLAB_CI_DEBUG";
 
-/// Secrets shorter than this are not scrubbed from messages: real tokens are far longer, and
-/// scrubbing a short one would mangle ordinary words.
-const MIN_SCRUB_LEN: usize = 8;
+/// Secrets shorter than this are not scrubbed from messages. A GitLab job token is at least 20
+/// characters; replacing a short value inside ordinary words ("tok" in "token") would mangle
+/// the message and, by what went missing, show the value anyway.
+pub const MIN_SCRUB_LEN: usize = 8;
 
 pub struct Diagnostics {
     debug: bool,
@@ -26,16 +29,17 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
-    /// Reads the debug switch and the values to scrub from the process environment.
-    pub fn from_env(token_envs: &[&str]) -> Self {
-        let debug =
-            std::env::var_os(DEBUG_ENV).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
-        let secrets = token_envs
+    /// The debug switch and the values to scrub (those of `token_vars`), from the snapshot.
+    pub fn from_env(env: &Env, token_vars: &[&str]) -> Self {
+        let secrets = token_vars
             .iter()
-            .filter_map(|name| std::env::var(name).ok())
-            .map(Zeroizing::new)
+            .filter_map(|name| env.get(name)?.to_str())
+            .map(|value| Zeroizing::new(value.to_string()))
             .collect();
-        Diagnostics { debug, secrets }
+        Diagnostics {
+            debug: env.flag(DEBUG_ENV),
+            secrets,
+        }
     }
 
     pub fn new(debug: bool, secrets: Vec<Zeroizing<String>>) -> Self {
@@ -58,14 +62,22 @@ impl Diagnostics {
         }
     }
 
-    /// The exact line that would be written, terminator included.
-    pub fn line(&self, message: &dyn Display) -> String {
-        let mut text = message.to_string();
+    /// `text` with every secret in use replaced by `[REDACTED]`: the one scrubber, for these
+    /// lines and for anything else printed from text the program did not write (doctor's report
+    /// of what git said).
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
         for secret in &self.secrets {
             if secret.len() >= MIN_SCRUB_LEN && text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), "[REDACTED]");
             }
         }
+        text
+    }
+
+    /// The exact line that would be written, terminator included.
+    pub fn line(&self, message: &dyn Display) -> String {
+        let text = self.scrub(&message.to_string());
         let mut line = String::with_capacity(PREFIX.len() + text.len() + 2);
         line.push_str(PREFIX);
         line.push(' ');
@@ -134,6 +146,26 @@ mod tests {
         assert_eq!(
             d.line(&"unexpected argument 'glcbt-64_SECRETSECRET' found; token"),
             "git-credential-gitlab-ci: unexpected argument '[REDACTED]' found; token\n"
+        );
+    }
+
+    #[test]
+    fn scrubs_secrets_of_the_minimum_length_and_leaves_shorter_values_alone() {
+        let d = diagnostics(&["12345678", "1234567"]);
+        assert_eq!(
+            d.scrub("a 12345678 b 1234567 c"),
+            "a [REDACTED] b 1234567 c"
+        );
+        let env = Env::from_vars([
+            ("CI_JOB_TOKEN", "glcbt-64_from_the_job"),
+            ("MY_TOKEN", "glcbt-64_from_my_var"),
+            (DEBUG_ENV, "1"),
+        ]);
+        let d = Diagnostics::from_env(&env, &["CI_JOB_TOKEN", "MY_TOKEN", "UNSET"]);
+        assert!(d.debug_enabled());
+        assert_eq!(
+            d.scrub("glcbt-64_from_the_job glcbt-64_from_my_var"),
+            "[REDACTED] [REDACTED]"
         );
     }
 

@@ -1,13 +1,54 @@
-//! The credential-helper operations: read the request, decide, then write the answer once.
+//! git's credential-helper operations: read the request, decide, then write the answer once.
 
 use std::io::{self, BufRead, Write};
 
-use crate::cli::HelperOptions;
 use crate::diagnostics::{shown, Diagnostics};
+use crate::env::Env;
+use crate::options::HelperOptions;
+use crate::outcome::Outcome;
 use crate::policy::{decide, Decision};
 use crate::protocol::{discard_request, read_request, Answer, ProtocolError};
-use crate::server::{configured_servers, ServerEnv, ServerError};
+use crate::server::{configured_servers, ServerError};
 use crate::token::{self, TokenError};
+
+/// The operation git asked for: the last word of its command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Get,
+    Store,
+    Erase,
+    /// Any other word: ignored, as git asks of helpers, so newer gits keep working.
+    Other,
+}
+
+/// Runs one operation on the request in `input`; a failure is one line through `diagnostics`.
+pub fn run(
+    operation: Operation,
+    options: &HelperOptions,
+    env: &Env,
+    input: impl BufRead,
+    output: &mut impl Write,
+    diagnostics: &Diagnostics,
+) -> Outcome {
+    match operation {
+        Operation::Get => match get(options, env, input, output, diagnostics) {
+            Ok(()) => Outcome::Success,
+            Err(e) => {
+                diagnostics.error(&e);
+                Outcome::Failure
+            }
+        },
+        Operation::Store => {
+            store_or_erase("store", input, diagnostics);
+            Outcome::Success
+        }
+        Operation::Erase => {
+            erase(options, env, input, diagnostics);
+            Outcome::Success
+        }
+        Operation::Other => Outcome::Success,
+    }
+}
 
 /// A failure that makes `get` exit 1 with one line on standard error.
 #[derive(Debug, thiserror::Error)]
@@ -26,9 +67,9 @@ pub enum Error {
 
 /// `get`: answers with the token when the request is for a configured server; otherwise prints
 /// nothing. Nothing is written until the decision and the token are both final.
-pub fn get(
+fn get(
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     input: impl BufRead,
     output: &mut impl Write,
     diagnostics: &Diagnostics,
@@ -43,7 +84,7 @@ pub fn get(
 
 fn decide_answer(
     options: &HelperOptions,
-    env: &ServerEnv,
+    env: &Env,
     input: impl BufRead,
     diagnostics: &Diagnostics,
 ) -> Result<Answer, Error> {
@@ -82,8 +123,8 @@ fn decide_answer(
             Ok(Answer::Nothing)
         }
         Decision::Answer(server) => {
-            let source = options.token.source();
-            let password = token::load(&source).map_err(|error| Error::Token {
+            let source = &options.token;
+            let password = token::load(source, env).map_err(|error| Error::Token {
                 server: server.to_string(),
                 error,
             })?;
@@ -99,7 +140,7 @@ fn decide_answer(
 
 /// `store` and `erase`: the token is never written anywhere, so there is nothing to do but read
 /// the request (so git never writes into a closed pipe) and say so when debugging.
-pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagnostics) {
+fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagnostics) {
     let _: Result<(), ProtocolError> = discard_request(input);
     diagnostics.debug(|| format!("{operation}: nothing to do, the job token is never stored"));
 }
@@ -107,12 +148,7 @@ pub fn store_or_erase(operation: &str, input: impl BufRead, diagnostics: &Diagno
 /// `erase`: git sends it after the server refused the credentials it used. When the request is
 /// for a server this helper answers (the password check aside: erase carries the rejected
 /// password), say so on one line and point at `doctor`; nothing else is done.
-pub fn erase(
-    options: &HelperOptions,
-    env: &ServerEnv,
-    input: impl BufRead,
-    diagnostics: &Diagnostics,
-) {
+fn erase(options: &HelperOptions, env: &Env, input: impl BufRead, diagnostics: &Diagnostics) {
     let Ok(mut request) = read_request(input) else {
         diagnostics.debug(|| "erase: nothing to do, the job token is never stored");
         return;

@@ -2,26 +2,41 @@
 //! for the GitLab server of a CI job — and for nothing else — with `gitlab-ci-token` and the job
 //! token.
 //!
-//! The code follows one rule: decisions are pure, I/O is at the edges.
-//! [`protocol`] turns bytes into a [`protocol::Request`] and an [`protocol::Answer`] into bytes,
-//! [`policy::decide`] decides, [`server`] and [`token`] say what is configured, and [`helper`]
-//! wires them to standard input and output. Everything written to standard error goes through
-//! [`diagnostics`], which enforces the output rules on every line; every URL is parsed through
-//! [`urls`].
+//! The code follows one rule: decisions are pure, I/O is at the edges, and the environment is
+//! read once. The binary's `main.rs` and `cli.rs` (the only code that knows clap) parse the
+//! command line into a [`program::Invocation`] ([`options::HelperOptions`] and each verb's
+//! options), take an [`env`](mod@env) snapshot, [`program::run`] it, and turn its
+//! [`outcome::Outcome`] into the exit status.
 //!
-//! Around that core: [`docker`] speaks Docker's credential-helper protocol for the job's
-//! registries with the same rules; [`configure`] registers the helper in git (and Docker)
-//! configuration; [`doctor`] explains a setup and a failing clone; [`gitconfig`] is what both
-//! know about reading git configuration and helper values.
+//! The core, shared by every protocol:
+//! - [`protocol`] turns git's bytes into a [`protocol::Request`] and an [`protocol::Answer`]
+//!   into bytes;
+//! - [`server`] says which servers are configured and holds the one origin comparison;
+//! - [`token`] loads the token from its source; [`policy::decide`] decides;
+//! - [`urls`] is the one way URLs and `host[:port]` are read;
+//! - [`diagnostics`] writes every stderr line and is the one scrubber of secrets.
+//!
+//! The modes and verbs: [`helper`] speaks git's credential protocol; [`docker`] speaks
+//! Docker's for the job's registries; [`configure`] registers the helper in git (and Docker)
+//! configuration; [`doctor`] explains a setup and a failing clone. What they share:
+//! [`gitconfig`] (the configuration model and git's helper rules), [`git`] (running git),
+//! [`helper_value`] (the `credential.helper` value language) and [`process`] (running a program
+//! under a time limit).
 
-pub mod cli;
 pub mod configure;
 pub mod diagnostics;
 pub mod docker;
 pub mod doctor;
+pub mod env;
+pub mod git;
 pub mod gitconfig;
 pub mod helper;
+pub mod helper_value;
+pub mod options;
+pub mod outcome;
 pub mod policy;
+pub mod process;
+pub mod program;
 pub mod protocol;
 pub mod server;
 pub mod token;

@@ -2,8 +2,12 @@
 
 use std::fmt;
 
-use crate::protocol::{split_port, Request};
-use crate::server::{parse_port, Server};
+use crate::protocol::Request;
+use crate::server::{self, host_matches, Server};
+
+/// The user name GitLab expects with a job token, and the one the helper answers with unless
+/// `--username` says otherwise.
+pub const DEFAULT_USERNAME: &str = "gitlab-ci-token";
 
 /// The outcome for a `get` request. Only [`Decision::Answer`] leads to the token being read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +62,7 @@ pub fn decide<'a>(request: &Request, servers: &'a [Server], username: &str) -> D
     let Some(host) = request.host.as_deref().filter(|h| !h.is_empty()) else {
         return No(Decline::NoHost);
     };
-    let same_scheme = |s: &&Server| protocol == s.scheme.as_str().as_bytes();
-    let Some(server) = servers
-        .iter()
-        .filter(same_scheme)
-        .find(|s| host_matches(host, s))
-    else {
+    let Some(server) = server::find(servers, protocol, host) else {
         // Only the reason differs; either way nothing is answered.
         return match servers.iter().any(|s| host_matches(host, s)) {
             true => No(Decline::OtherProtocol),
@@ -81,19 +80,6 @@ pub fn decide<'a>(request: &Request, servers: &'a [Server], username: &str) -> D
         return No(Decline::HasPassword);
     }
     Decision::Answer(server)
-}
-
-/// Does git's `host=` value (`host[:port]`) name this server? The port is checked against the
-/// server's scheme default when absent, which is why the scheme is part of the server.
-pub fn host_matches(host: &[u8], server: &Server) -> bool {
-    let (name, port) = match split_port(host) {
-        Some((name, port)) => match parse_port(port) {
-            Some(port) => (name, port),
-            None => return false,
-        },
-        None => (host, server.scheme.default_port()),
-    };
-    port == server.port && name.eq_ignore_ascii_case(server.host.as_bytes())
 }
 
 #[cfg(test)]

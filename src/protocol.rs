@@ -12,6 +12,8 @@ use std::io::{self, BufRead, Write};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::urls;
+
 /// Longest line accepted, without its line terminator.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Most bytes read for one request, terminators included.
@@ -258,47 +260,15 @@ fn merge(
     }
 }
 
-/// Turns a `url=` value into the attributes git would derive from it.
-///
-/// The URL is validated with the `url` crate (WHATWG rules), and the authority is also split the
-/// plain RFC 3986 way. If the two readings differ in any way beyond ASCII case — IDNA mapping,
-/// percent-decoding in the host, IPv4 shorthand, `\` as a separator, a missing `//` — the URL
-/// means different things to different clients and is refused.
+/// Turns a `url=` value into the attributes git would derive from it, read strictly
+/// ([`urls::read_strictly`]): a URL that two clients could read differently is refused.
 fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
     let text = std::str::from_utf8(raw).map_err(|_| ProtocolError::InvalidUrl)?;
-    let parsed = crate::urls::parse(text).map_err(|refusal| match refusal {
-        crate::urls::Refusal::PercentInHost => {
-            ProtocolError::AmbiguousUrl("its host is not written in canonical form")
-        }
-        crate::urls::Refusal::NonAsciiHost | crate::urls::Refusal::Invalid => {
-            ProtocolError::InvalidUrl
-        }
+    let url = urls::read_strictly(text).map_err(|e| match e {
+        urls::StrictError::Invalid => ProtocolError::InvalidUrl,
+        urls::StrictError::Ambiguous(why) => ProtocolError::AmbiguousUrl(why),
     })?;
-    let (scheme, rest) = text.split_once("://").ok_or(ProtocolError::AmbiguousUrl(
-        "it has no '//' after the scheme",
-    ))?;
-    if !scheme.eq_ignore_ascii_case(parsed.scheme()) {
-        return Err(ProtocolError::AmbiguousUrl("its scheme is not plain"));
-    }
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    if authority.contains('\\') {
-        return Err(ProtocolError::AmbiguousUrl("it contains a backslash"));
-    }
-    let (userinfo, host_port) = match authority.rsplit_once('@') {
-        Some((userinfo, host_port)) => (Some(userinfo), host_port),
-        None => (None, authority),
-    };
-    let parsed_host = parsed.host_str().unwrap_or("");
-    let raw_host = match split_port(host_port.as_bytes()) {
-        Some((host, _)) => host,
-        None => host_port.as_bytes(),
-    };
-    if !raw_host.eq_ignore_ascii_case(parsed_host.as_bytes()) {
-        return Err(ProtocolError::AmbiguousUrl(
-            "its host is not written in canonical form",
-        ));
-    }
-    let (username, has_password) = match userinfo {
+    let (username, has_password) = match url.userinfo {
         None => (None, false),
         Some(userinfo) => {
             let (user, password) = match userinfo.split_once(':') {
@@ -310,25 +280,11 @@ fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
         }
     };
     Ok(Request {
-        protocol: Some(scheme.as_bytes().to_vec()),
-        host: Some(host_port.as_bytes().to_vec()),
+        protocol: Some(url.scheme.as_bytes().to_vec()),
+        host: Some(url.host_port.as_bytes().to_vec()),
         username,
         has_password,
     })
-}
-
-/// Splits `host[:port]` (with `[v6]` literals) at the port separator, without validating the
-/// port. `None` when there is no port separator.
-pub(crate) fn split_port(host_port: &[u8]) -> Option<(&[u8], &[u8])> {
-    if host_port.first() == Some(&b'[') {
-        let close = host_port.iter().position(|&b| b == b']')?;
-        let after = &host_port[close + 1..];
-        return after
-            .strip_prefix(b":")
-            .map(|port| (&host_port[..=close], port));
-    }
-    let colon = host_port.iter().rposition(|&b| b == b':')?;
-    Some((&host_port[..colon], &host_port[colon + 1..]))
 }
 
 fn percent_decode(input: &[u8]) -> Vec<u8> {
@@ -599,27 +555,6 @@ mod tests {
             parse_request(&unterminated),
             Err(ProtocolError::LineTooLong { line: 1 })
         );
-    }
-
-    #[test]
-    fn splits_ports_like_git_writes_hosts() {
-        let cases: &[(&str, Option<(&str, &str)>)] = &[
-            ("h.example", None),
-            ("h.example:443", Some(("h.example", "443"))),
-            ("h.example:", Some(("h.example", ""))),
-            ("[::1]:8443", Some(("[::1]", "8443"))),
-            ("[::1]", None),
-            ("a:b:c", Some(("a:b", "c"))),
-        ];
-        for (input, expected) in cases {
-            let got = split_port(input.as_bytes()).map(|(h, p)| {
-                (
-                    std::str::from_utf8(h).unwrap(),
-                    std::str::from_utf8(p).unwrap(),
-                )
-            });
-            assert_eq!(got, *expected, "input {input:?}");
-        }
     }
 
     #[test]

@@ -1,6 +1,12 @@
-//! The GitLab servers the helper answers for, and where each one came from.
+//! The GitLab servers the helper answers for, where each one came from, and the one origin
+//! comparison every protocol uses to decide whether a request is for one of them.
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::fmt;
+
+use crate::env::Env;
+use crate::urls::{parse_port, split_port};
 
 /// A server is an origin: scheme, host and port. A path (GitLab's relative root, as in
 /// `https://example.com/gitlab`) is accepted and ignored, because git sends no path to helpers.
@@ -58,7 +64,7 @@ impl fmt::Display for Origin {
 
 /// A server setting that cannot be used. The value is not repeated in the message: it is
 /// configuration, but a URL may carry a password.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ServerError {
     #[error(
         "{origin} is not a valid URL or host[:port]; use a value like https://gitlab.example.com"
@@ -89,16 +95,23 @@ impl fmt::Display for Server {
 }
 
 impl Server {
+    /// The one origin comparison: same scheme and port, and the host equal ignoring ASCII case
+    /// — nothing trimmed, decoded or mapped (no IDNA), so a trailing dot is another host.
+    pub fn has_origin(&self, scheme: Scheme, host: &[u8], port: u16) -> bool {
+        self.scheme == scheme
+            && self.port == port
+            && host.eq_ignore_ascii_case(self.host.as_bytes())
+    }
+
+    /// Are both the same origin, wherever each came from?
+    pub fn same_origin(&self, other: &Server) -> bool {
+        self.has_origin(other.scheme, other.host.as_bytes(), other.port)
+    }
+
     /// Parses `https://host[:port][/path]`, `http://…`, or a bare `host[:port]` (meaning https).
     pub fn parse(value: &str, origin: Origin) -> Result<Server, ServerError> {
-        let with_scheme;
-        let text = if value.contains("://") {
-            value
-        } else {
-            with_scheme = format!("https://{value}");
-            &with_scheme
-        };
-        let url = crate::urls::parse(text).map_err(|_| ServerError::Invalid { origin })?;
+        let url =
+            crate::urls::parse(&as_url(value)).map_err(|_| ServerError::Invalid { origin })?;
         let scheme = match url.scheme() {
             "https" => Scheme::Https,
             "http" => Scheme::Http,
@@ -124,72 +137,84 @@ impl Server {
     }
 }
 
-/// The environment variables that describe the job's GitLab server, as read by the caller.
-#[derive(Debug, Default, Clone)]
-pub struct ServerEnv {
-    pub url: Option<String>,
-    pub protocol: Option<String>,
-    pub host: Option<String>,
-    pub port: Option<String>,
+/// A server value as a URL: a bare `host[:port]` means https.
+fn as_url(value: &str) -> Cow<'_, str> {
+    match value.contains("://") {
+        true => Cow::Borrowed(value),
+        false => Cow::Owned(format!("https://{value}")),
+    }
 }
 
-impl ServerEnv {
-    pub fn from_process_env() -> Self {
-        // A variable that is set but empty (or not Unicode, which no URL is) counts as unset.
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-        ServerEnv {
-            url: var("CI_SERVER_URL"),
-            protocol: var("CI_SERVER_PROTOCOL"),
-            host: var("CI_SERVER_HOST"),
-            port: var("CI_SERVER_PORT"),
-        }
-    }
+/// The path of a server value without its trailing slash — GitLab's relative root, as in
+/// `https://example.com/gitlab` — or "" when it has none (or is not a URL).
+pub fn relative_root(value: &str) -> String {
+    crate::urls::parse(&as_url(value))
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default()
+}
 
-    /// `CI_SERVER_URL` when set, else the three split variables; `None` when none is set.
-    pub fn server(&self) -> Result<Option<Server>, ServerError> {
-        if let Some(url) = &self.url {
-            return Server::parse(url, Origin::ServerUrl).map(Some);
-        }
-        let Some(host) = &self.host else {
-            return Ok(None);
-        };
-        let origin = Origin::ServerHost;
-        let mut server = Server::parse(
-            &format!("{}://{host}", self.protocol.as_deref().unwrap_or("https")),
-            origin,
-        )?;
-        if let Some(port) = &self.port {
-            server.port = parse_port(port.as_bytes()).ok_or(ServerError::Port)?;
-        }
-        Ok(Some(server))
+/// The variables that name the job's GitLab server, set by GitLab in every job.
+pub const VARIABLES: [&str; 4] = [
+    "CI_SERVER_URL",
+    "CI_SERVER_PROTOCOL",
+    "CI_SERVER_HOST",
+    "CI_SERVER_PORT",
+];
+
+/// The job's server from the environment: `CI_SERVER_URL` when set, else `CI_SERVER_PROTOCOL`,
+/// `CI_SERVER_HOST` and `CI_SERVER_PORT`; `None` when neither is set.
+pub fn from_env(env: &Env) -> Result<Option<Server>, ServerError> {
+    // A variable that is set but empty (or not Unicode, which no URL is) counts as unset.
+    let var = |name| env.non_empty(name).and_then(OsStr::to_str);
+    if let Some(url) = var("CI_SERVER_URL") {
+        return Server::parse(url, Origin::ServerUrl).map(Some);
     }
+    let Some(host) = var("CI_SERVER_HOST") else {
+        return Ok(None);
+    };
+    let origin = Origin::ServerHost;
+    let protocol = var("CI_SERVER_PROTOCOL").unwrap_or("https");
+    let mut server = Server::parse(&format!("{protocol}://{host}"), origin)?;
+    if let Some(port) = var("CI_SERVER_PORT") {
+        server.port = parse_port(port.as_bytes()).ok_or(ServerError::Port)?;
+    }
+    Ok(Some(server))
 }
 
 /// The servers to answer for: the environment's server, then each `--server`, in that order.
 /// `--server` adds to the environment rather than replacing it, so a runner image can name extra
 /// hosts (a GitLab behind two names) without losing the job's own server.
-pub fn configured_servers(env: &ServerEnv, options: &[String]) -> Result<Vec<Server>, ServerError> {
-    let mut servers: Vec<Server> = env.server()?.into_iter().collect();
+pub fn configured_servers(env: &Env, options: &[String]) -> Result<Vec<Server>, ServerError> {
+    let mut servers: Vec<Server> = from_env(env)?.into_iter().collect();
     for value in options {
         let server = Server::parse(value, Origin::Option)?;
-        if !servers
-            .iter()
-            .any(|s| s.scheme == server.scheme && s.host == server.host && s.port == server.port)
-        {
+        if !servers.iter().any(|s| s.same_origin(&server)) {
             servers.push(server);
         }
     }
     Ok(servers)
 }
 
-/// A port as git writes it in `host=`: 1 to 5 ASCII digits, no sign, no leading zero, 1..=65535.
-/// A leading zero is refused because other parsers read `0443` differently (or not at all).
-pub fn parse_port(text: &[u8]) -> Option<u16> {
-    if text.is_empty() || text.len() > 5 || text[0] == b'0' || !text.iter().all(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    std::str::from_utf8(text).ok()?.parse().ok()
+/// The configured server whose origin is exactly `scheme` and `host[:port]` as a client wrote
+/// them — git's `protocol=` and `host=`, or the parts of a URL read by
+/// [`crate::urls::read_strictly`]. The one question every protocol asks before the token is read.
+pub fn find<'a>(servers: &'a [Server], scheme: &[u8], host_port: &[u8]) -> Option<&'a Server> {
+    servers
+        .iter()
+        .find(|s| scheme == s.scheme.as_str().as_bytes() && host_matches(host_port, s))
+}
+
+/// Does `host[:port]` as a client wrote it name this server's host and port? The port is the
+/// server's scheme default when absent; a malformed port matches nothing.
+pub fn host_matches(host_port: &[u8], server: &Server) -> bool {
+    let (name, port) = match split_port(host_port) {
+        Some((name, port)) => match parse_port(port) {
+            Some(port) => (name, port),
+            None => return false,
+        },
+        None => (host_port, server.scheme.default_port()),
+    };
+    server.has_origin(server.scheme, name, port)
 }
 
 #[cfg(test)]
@@ -291,6 +316,19 @@ mod tests {
     }
 
     #[test]
+    fn relative_roots_are_the_path_without_its_trailing_slash() {
+        for (value, root) in [
+            ("https://example.com/gitlab/", "/gitlab"),
+            ("example.com/gitlab", "/gitlab"),
+            ("https://example.com", ""),
+            ("https://example.com/", ""),
+            ("not a url", ""),
+        ] {
+            assert_eq!(relative_root(value), root, "{value}");
+        }
+    }
+
+    #[test]
     fn displays_origin_without_default_port() {
         let s = Server::parse("https://gitlab.example.com:443/x", Origin::Option).unwrap();
         assert_eq!(s.to_string(), "https://gitlab.example.com");
@@ -300,12 +338,11 @@ mod tests {
 
     #[test]
     fn environment_prefers_ci_server_url() {
-        let env = ServerEnv {
-            url: Some("https://example.com/gitlab".into()),
-            host: Some("other.example".into()),
-            ..ServerEnv::default()
-        };
-        let s = env.server().unwrap().unwrap();
+        let env = Env::from_vars([
+            ("CI_SERVER_URL", "https://example.com/gitlab"),
+            ("CI_SERVER_HOST", "other.example"),
+        ]);
+        let s = from_env(&env).unwrap().unwrap();
         assert_eq!(
             (s.host.as_str(), s.port, s.origin),
             ("example.com", 443, Origin::ServerUrl)
@@ -314,14 +351,13 @@ mod tests {
 
     #[test]
     fn environment_combines_split_variables() {
-        let env = ServerEnv {
-            protocol: Some("http".into()),
-            host: Some("gitlab.internal".into()),
-            port: Some("8080".into()),
-            ..ServerEnv::default()
-        };
+        let env = Env::from_vars([
+            ("CI_SERVER_PROTOCOL", "http"),
+            ("CI_SERVER_HOST", "gitlab.internal"),
+            ("CI_SERVER_PORT", "8080"),
+        ]);
         assert_eq!(
-            env.server().unwrap(),
+            from_env(&env).unwrap(),
             Some(server(
                 Scheme::Http,
                 "gitlab.internal",
@@ -329,26 +365,18 @@ mod tests {
                 Origin::ServerHost
             ))
         );
-        let env = ServerEnv {
-            host: Some("gitlab.example.com".into()),
-            ..ServerEnv::default()
-        };
-        assert_eq!(env.server().unwrap().unwrap().port, 443);
-        let env = ServerEnv {
-            host: Some("h".into()),
-            port: Some("0".into()),
-            ..ServerEnv::default()
-        };
-        assert_eq!(env.server(), Err(ServerError::Port));
-        assert_eq!(ServerEnv::default().server(), Ok(None));
+        let env = Env::from_vars([("CI_SERVER_HOST", "gitlab.example.com")]);
+        assert_eq!(from_env(&env).unwrap().unwrap().port, 443);
+        let env = Env::from_vars([("CI_SERVER_HOST", "h"), ("CI_SERVER_PORT", "0")]);
+        assert_eq!(from_env(&env), Err(ServerError::Port));
+        assert_eq!(from_env(&Env::from_vars::<&str, &str>([])), Ok(None));
+        let empty = Env::from_vars([("CI_SERVER_URL", ""), ("CI_SERVER_HOST", "")]);
+        assert_eq!(from_env(&empty), Ok(None), "empty counts as unset");
     }
 
     #[test]
     fn options_add_to_the_environment_server() {
-        let env = ServerEnv {
-            url: Some("https://a.example".into()),
-            ..ServerEnv::default()
-        };
+        let env = Env::from_vars([("CI_SERVER_URL", "https://a.example")]);
         let servers = configured_servers(
             &env,
             &[
@@ -363,21 +391,27 @@ mod tests {
     }
 
     #[test]
-    fn parses_ports_strictly() {
-        for (text, expected) in [
-            ("443", Some(443)),
-            ("1", Some(1)),
-            ("65535", Some(65535)),
-            ("0", None),
-            ("0443", None),
-            ("65536", None),
-            ("", None),
-            ("443x", None),
-            ("+443", None),
-            (" 443", None),
-            ("123456", None),
-        ] {
-            assert_eq!(parse_port(text.as_bytes()), expected, "port {text:?}");
+    fn finds_the_server_of_exactly_this_origin() {
+        let servers: Vec<Server> = ["https://a.example", "http://a.example:8080"]
+            .iter()
+            .map(|u| Server::parse(u, Origin::Option).unwrap())
+            .collect();
+        let cases: &[(&str, &str, Option<usize>)] = &[
+            ("https", "a.example", Some(0)),
+            ("https", "A.Example:443", Some(0)),
+            ("http", "a.example:8080", Some(1)),
+            ("http", "a.example", None),
+            ("https", "a.example:8080", None),
+            ("HTTPS", "a.example", None),
+            ("https", "a.example.", None),
+            ("https", "a.example:0443", None),
+            ("https", "", None),
+        ];
+        for (scheme, host, expected) in cases {
+            let got = find(&servers, scheme.as_bytes(), host.as_bytes());
+            assert_eq!(got, expected.map(|i| &servers[i]), "{scheme} {host}");
         }
+        assert!(servers[0].same_origin(&Server::parse("A.EXAMPLE:443", Origin::ServerUrl).unwrap()));
+        assert!(!servers[0].same_origin(&servers[1]));
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use crate::env::Env;
 use crate::protocol::MAX_LINE_BYTES;
 
 /// Longest token that still fits one protocol line after `password=`.
@@ -19,10 +20,31 @@ pub const MAX_TOKEN_BYTES: usize = MAX_LINE_BYTES - "password=".len();
 /// The default environment variable, set by GitLab in every job.
 pub const DEFAULT_TOKEN_ENV: &str = "CI_JOB_TOKEN";
 
+/// Where the token comes from: `--token-env` (default [`DEFAULT_TOKEN_ENV`]) or `--token-file`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenSource {
     Env(String),
     File(PathBuf),
+}
+
+impl Default for TokenSource {
+    fn default() -> Self {
+        TokenSource::Env(DEFAULT_TOKEN_ENV.into())
+    }
+}
+
+impl TokenSource {
+    /// The variables whose values are secrets to scrub from every message: the default token
+    /// variable, set in every job whatever the helper reads, and the one this source names.
+    pub fn secret_variables(&self) -> Vec<&str> {
+        let mut names = vec![DEFAULT_TOKEN_ENV];
+        if let TokenSource::Env(name) = self {
+            if name != DEFAULT_TOKEN_ENV {
+                names.push(name);
+            }
+        }
+        names
+    }
 }
 
 impl fmt::Display for TokenSource {
@@ -51,12 +73,14 @@ pub enum TokenError {
     TooLong(TokenSource),
 }
 
-/// Reads the token from its source and validates it.
-pub fn load(source: &TokenSource) -> Result<SecretString, TokenError> {
+/// Reads the token from its source (a variable of the snapshot, or a file) and validates it.
+pub fn load(source: &TokenSource, env: &Env) -> Result<SecretString, TokenError> {
     let bytes = match source {
         TokenSource::Env(name) => {
-            let value = std::env::var_os(name).ok_or_else(|| TokenError::Unset(source.clone()))?;
-            Zeroizing::new(std::os::unix::ffi::OsStringExt::into_vec(value))
+            let value = env
+                .get(name)
+                .ok_or_else(|| TokenError::Unset(source.clone()))?;
+            Zeroizing::new(value.as_encoded_bytes().to_vec())
         }
         TokenSource::File(path) => {
             let unreadable = |e: io::Error| TokenError::Unreadable(source.clone(), e.kind());
@@ -163,7 +187,8 @@ mod tests {
             let path = dir.path().join(format!("token{i}"));
             std::fs::write(&path, content).unwrap();
             let source = TokenSource::File(path);
-            let got = load(&source).map(|s| s.expose_secret().to_owned());
+            let got = load(&source, &Env::from_vars::<&str, &str>([]))
+                .map(|s| s.expose_secret().to_owned());
             match (got, expected) {
                 (Ok(token), Ok(want)) => assert_eq!(&token, want),
                 (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
@@ -176,9 +201,23 @@ mod tests {
     }
 
     #[test]
+    fn env_source_reads_the_snapshot_and_names_the_variable_when_unset() {
+        let env = Env::from_vars([("MY_TOKEN", "tok")]);
+        let source = TokenSource::Env("MY_TOKEN".into());
+        assert_eq!(load(&source, &env).unwrap().expose_secret(), "tok");
+        let unset = TokenSource::Env("OTHER".into());
+        assert_eq!(
+            load(&unset, &env).map(|_| ()),
+            Err(TokenError::Unset(unset.clone()))
+        );
+        assert_eq!(source.secret_variables(), ["CI_JOB_TOKEN", "MY_TOKEN"]);
+        assert_eq!(TokenSource::default().secret_variables(), ["CI_JOB_TOKEN"]);
+    }
+
+    #[test]
     fn missing_file_names_the_file() {
         let source = TokenSource::File("/nonexistent/ci_job_token".into());
-        let err = load(&source).unwrap_err();
+        let err = load(&source, &Env::from_vars::<&str, &str>([])).unwrap_err();
         assert_eq!(err, TokenError::Unreadable(source, io::ErrorKind::NotFound));
         assert!(err.to_string().contains("/nonexistent/ci_job_token"));
     }

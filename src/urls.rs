@@ -1,4 +1,4 @@
-//! The one way this crate parses URLs with the `url` crate.
+//! The one way this crate reads URLs (with the `url` crate) and `host[:port]` text.
 //!
 //! `url` is built without Unicode processing (`idna_adapter` pinned to 1.0 in Cargo.toml), so a
 //! non-ASCII host never parses. The adapter also asserts, in debug builds only, that no
@@ -45,6 +45,91 @@ fn host_region(text: &str) -> &str {
         .map_or(authority, |(_, host)| host)
 }
 
+/// A URL whose parts every reader agrees on, each as written (not normalised).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strict<'a> {
+    /// The scheme as written; equal to the parsed one ignoring ASCII case.
+    pub scheme: &'a str,
+    /// `host[:port]` as written.
+    pub host_port: &'a str,
+    /// What precedes the last `@` of the authority, still percent-encoded.
+    pub userinfo: Option<&'a str>,
+}
+
+/// Why a URL was not read strictly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrictError {
+    /// Not a URL, or one whose host is not plain ASCII.
+    Invalid,
+    /// Two readers would understand it differently; the text says how.
+    Ambiguous(&'static str),
+}
+
+/// Reads a URL the way every client must agree on, before any part of it is compared with a
+/// configured server.
+///
+/// The URL is validated with the `url` crate (WHATWG rules), and the authority is also split the
+/// plain RFC 3986 way. If the two readings differ in any way beyond ASCII case — IDNA mapping,
+/// percent-decoding in the host, IPv4 shorthand, `\` as a separator, a missing `//` — the URL
+/// means different things to different clients and is refused.
+pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
+    let not_canonical = StrictError::Ambiguous("its host is not written in canonical form");
+    let parsed = parse(text).map_err(|refusal| match refusal {
+        Refusal::PercentInHost => not_canonical,
+        Refusal::NonAsciiHost | Refusal::Invalid => StrictError::Invalid,
+    })?;
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or(StrictError::Ambiguous("it has no '//' after the scheme"))?;
+    if !scheme.eq_ignore_ascii_case(parsed.scheme()) {
+        return Err(StrictError::Ambiguous("its scheme is not plain"));
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('\\') {
+        return Err(StrictError::Ambiguous("it contains a backslash"));
+    }
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(userinfo), host_port),
+        None => (None, authority),
+    };
+    let raw_host = match split_port(host_port.as_bytes()) {
+        Some((host, _)) => host,
+        None => host_port.as_bytes(),
+    };
+    if !raw_host.eq_ignore_ascii_case(parsed.host_str().unwrap_or("").as_bytes()) {
+        return Err(not_canonical);
+    }
+    Ok(Strict {
+        scheme,
+        host_port,
+        userinfo,
+    })
+}
+
+/// Splits `host[:port]` (with `[v6]` literals) at the port separator, without validating the
+/// port. `None` when there is no port separator.
+pub fn split_port(host_port: &[u8]) -> Option<(&[u8], &[u8])> {
+    if host_port.first() == Some(&b'[') {
+        let close = host_port.iter().position(|&b| b == b']')?;
+        let after = &host_port[close + 1..];
+        return after
+            .strip_prefix(b":")
+            .map(|port| (&host_port[..=close], port));
+    }
+    let colon = host_port.iter().rposition(|&b| b == b':')?;
+    Some((&host_port[..colon], &host_port[colon + 1..]))
+}
+
+/// A port as git writes it in `host=`: 1 to 5 ASCII digits, no sign, no leading zero, 1..=65535.
+/// A leading zero is refused because other parsers read `0443` differently (or not at all).
+pub fn parse_port(text: &[u8]) -> Option<u16> {
+    if text.is_empty() || text.len() > 5 || text[0] == b'0' || !text.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +154,46 @@ mod tests {
         for (text, expected) in cases {
             let got = parse(text).map(|u| u.host_str().unwrap_or("").to_string());
             assert_eq!(got.as_deref().map_err(|e| *e), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn splits_ports_like_git_writes_hosts() {
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("h.example", None),
+            ("h.example:443", Some(("h.example", "443"))),
+            ("h.example:", Some(("h.example", ""))),
+            ("[::1]:8443", Some(("[::1]", "8443"))),
+            ("[::1]", None),
+            ("a:b:c", Some(("a:b", "c"))),
+        ];
+        for (input, expected) in cases {
+            let got = split_port(input.as_bytes()).map(|(h, p)| {
+                (
+                    std::str::from_utf8(h).unwrap(),
+                    std::str::from_utf8(p).unwrap(),
+                )
+            });
+            assert_eq!(got, *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn parses_ports_strictly() {
+        for (text, expected) in [
+            ("443", Some(443)),
+            ("1", Some(1)),
+            ("65535", Some(65535)),
+            ("0", None),
+            ("0443", None),
+            ("65536", None),
+            ("", None),
+            ("443x", None),
+            ("+443", None),
+            (" 443", None),
+            ("123456", None),
+        ] {
+            assert_eq!(parse_port(text.as_bytes()), expected, "port {text:?}");
         }
     }
 }

@@ -18,9 +18,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use git_credential_gitlab_ci::docker::{decide_registry, RegistryDecision};
-use git_credential_gitlab_ci::policy::{decide, host_matches, Decision};
+use git_credential_gitlab_ci::policy::{decide, Decision};
 use git_credential_gitlab_ci::protocol::{parse_request, Request, MAX_LINE_BYTES};
-use git_credential_gitlab_ci::server::Server;
+use git_credential_gitlab_ci::server::{host_matches, Server};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use support::oracle::{

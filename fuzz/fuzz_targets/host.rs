@@ -4,8 +4,7 @@
 
 use std::sync::OnceLock;
 
-use git_credential_gitlab_ci::policy::host_matches;
-use git_credential_gitlab_ci::server::Server;
+use git_credential_gitlab_ci::server::{host_matches, Server};
 use git_credential_gitlab_ci_fuzz::{forms_of, servers};
 use libfuzzer_sys::fuzz_target;
 

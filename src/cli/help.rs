@@ -1,0 +1,117 @@
+//! The help texts of the command tree: what `--help` and the man page say beyond each option's
+//! one line.
+
+pub const ABOUT: &str = "A git credential helper that gives the GitLab CI job token to the GitLab server, and to nothing else.";
+
+pub const LONG_ABOUT: &str = "\
+A git credential helper that gives the GitLab CI job token to the GitLab server, and to nothing else.
+
+git runs it with an operation as its last argument and a request on standard input. For `get`, when
+the request's protocol, host and port are exactly those of a configured GitLab server, it prints
+the user name gitlab-ci-token and the job token; for any other request it prints nothing, so git
+asks the next helper. It never stores, logs or forwards the token.";
+
+pub const AFTER_HELP: &str = "\
+Environment:
+  CI_SERVER_URL        the GitLab server to answer for (set by GitLab in every job); a path such
+                       as /gitlab is the instance's relative root and does not change matching
+  CI_SERVER_PROTOCOL, CI_SERVER_HOST, CI_SERVER_PORT
+                       used instead when CI_SERVER_URL is not set
+  CI_JOB_TOKEN         the job token (another variable with --token-env)
+  GIT_CREDENTIAL_GITLAB_CI_DEBUG
+                       set to 1 to explain each decision on standard error (never the token)
+
+With no server from the environment and no --server, the helper answers nothing.
+Servers given with --server are added to the one from the environment.
+
+Exit status: 0 when the request was answered or left to the next helper; 1 when the request or
+the setup is wrong (one line on standard error says what and why); 2 for a usage error.
+
+Example, in a job or a runner image:
+  git config --global credential.helper \"$(command -v git-credential-gitlab-ci)\"
+  git clone https://gitlab.example.com/group/private.git
+
+Check it in 30 seconds:
+  printf 'protocol=https\\nhost=gitlab.example.com\\n' | git credential fill";
+
+pub const DOCKER_ABOUT: &str = "Docker's credential-helper protocol: gives the job token to the job's container registries, and to nothing else.";
+
+pub const DOCKER_AFTER_HELP: &str = "\
+Registries: CI_REGISTRY, CI_DEPENDENCY_PROXY_SERVER and each --registry (host[:port], https only).
+`get` reads a registry address on standard input and prints
+{\"ServerURL\":...,\"Username\":\"gitlab-ci-token\",\"Secret\":...} for a configured registry, or
+`credentials not found in native keychain` with exit status 1 for any other. Nothing is ever
+stored.
+
+Use it instead of `docker login` (which writes the token into ~/.docker/config.json):
+  ln -s git-credential-gitlab-ci /usr/local/bin/docker-credential-gitlab-ci   (install.sh does)
+  git-credential-gitlab-ci docker configure   (adds credHelpers entries to $DOCKER_CONFIG/config.json)";
+
+pub const CONFIGURE_ABOUT: &str = "\
+Register this helper in git configuration, by the absolute path of this program, with the helper
+options given here (--server, --username, --token-env, --token-file) written into the value.
+
+In each target file it writes:
+  credential.helper = <this helper>               the LAST credential.helper, so git runs it and
+                                                  cargo's libgit2 (which uses only the last) does
+  credential.<server>.helper =                    an empty value: helpers configured before (store,
+  credential.<server>.helper = <this helper>      cache, manager) never see the job token
+  url.<server>/.insteadOf = git@<ssh host>:       with --rewrite-ssh, also ssh://git@<ssh host>[:port]/
+
+for each server: CI_SERVER_URL (or CI_SERVER_HOST and friends) and every --server. Running it
+twice leaves one entry; an earlier registration of this helper in the same file is replaced;
+everything else in the file is kept. The token is never written. When a helper configured in a
+file git reads later would still receive the token, one warning line says so.
+
+Target: --system, --global, --file PATH; without one, the system files when they are writable
+(and GIT_CONFIG_NOSYSTEM is not set), else --global.";
+
+pub const CONFIGURE_AFTER: &str = "\
+--global and GIT_CONFIG_GLOBAL: GitLab Runner points GIT_CONFIG_GLOBAL at its own file. git then
+reads only that file, while libgit2 (cargo's default transport) reads only $HOME/.gitconfig. So
+--global writes both: $HOME/.gitconfig always, and the GIT_CONFIG_GLOBAL file when it is set.
+
+Examples:
+  git-credential-gitlab-ci configure --global
+  git-credential-gitlab-ci configure --system --server https://gitlab.example.com:8443 --rewrite-ssh
+  git-credential-gitlab-ci configure --global --token-file /run/secrets/ci_job_token --dry-run
+  git-credential-gitlab-ci unconfigure --global";
+
+pub const UNCONFIGURE_ABOUT: &str = "\
+Remove exactly what configure added from the same target files: every credential.helper value
+that runs this helper (by any path), the empty reset next to it in each credential.<server>
+section, and the url.<server>/.insteadOf rewrites for the servers known from the environment and
+--server (pass the same --server options as to configure).
+Sections left empty are removed by git, so a file configure changed comes back as it was.";
+
+pub const DOCTOR_ABOUT: &str = "\
+Explain the setup, one check a line, on standard output (never the token, nor its length):
+
+  servers    which servers the helper answers for, and where each came from
+  token      whether the token is available and well-formed
+  git        for each server, the helpers git runs, in order, from which file; whether a helper
+             other than this one would be given the token (store, cache, ...); whether the
+             configured helper program still exists
+  cargo      whether cargo's libgit2 finds this helper (the last credential.helper in a file it
+             reads: $HOME/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig), and whether
+             CARGO_HTTP_*, HTTP_TIMEOUT, a proxy or an [http] table in a cargo config makes cargo
+             use a transport that never calls credential helpers
+  submodules SSH-style URLs for a server in this repository's .gitmodules that no insteadOf
+             rewrites to https
+  probe      with PROBE_URL: git ls-remote through the helper, and what its failure means
+
+Exit status 0 when every check passes, 1 when one finds a problem, 2 for a usage error.";
+
+pub const DOCTOR_AFTER: &str = "\
+What a failed probe means:
+  401, Authentication failed   the token was rejected: expired (the job ended) or not a job token
+  403, 404, not found          the token is valid but the project is not in the target project's
+                               CI/CD job token allowlist, or the project does not exist; see
+                               Settings > CI/CD > Job token permissions in the target project
+  SSL, certificate             TLS: the server's certificate is not trusted (GIT_SSL_CAINFO)
+  could not resolve, connect   the network: name, port, proxy or firewall
+
+See docs/troubleshooting.md for every check: symptom, cause, fix.
+
+Example:
+  git-credential-gitlab-ci doctor https://gitlab.example.com/group/dependency.git";

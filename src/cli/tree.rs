@@ -1,0 +1,148 @@
+//! The full command tree: every verb, option and help text. Built for a verb, `--help`,
+//! `--version`, a usage error, and the man page; never for git's `get`, `store` and `erase`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use git_credential_gitlab_ci::options::HelperOptions;
+use git_credential_gitlab_ci::token::TokenSource;
+
+use super::args::{Global, Registries};
+use super::help::*;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-credential-gitlab-ci",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options that git passes from the `credential.helper` value, before the operation.
+    #[command(flatten)]
+    pub helper: Global<HelperOptions>,
+    #[command(subcommand)]
+    pub verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// Answer a credential request for a configured GitLab server (git runs this).
+    Get,
+    /// Accept a credential git wants stored, and store nothing.
+    Store,
+    /// Accept a credential git wants erased; nothing was stored.
+    Erase,
+    /// Docker's credential-helper protocol for the job's container registries (also what runs
+    /// when this binary is invoked as docker-credential-gitlab-ci).
+    Docker(DockerArgs),
+    /// Register this helper in git configuration (see configure --help).
+    #[command(long_about = CONFIGURE_ABOUT, after_help = CONFIGURE_AFTER)]
+    Configure(ConfigureArgs),
+    /// Remove exactly what configure added (see unconfigure --help).
+    #[command(long_about = UNCONFIGURE_ABOUT)]
+    Unconfigure(ConfigureArgs),
+    /// Explain the setup and why a clone fails; exit 0 when healthy, 1 otherwise.
+    #[command(long_about = DOCTOR_ABOUT, after_help = DOCTOR_AFTER)]
+    Doctor(DoctorArgs),
+    /// Any other operation is ignored, as git asks of helpers.
+    #[command(external_subcommand)]
+    Other(#[allow(dead_code)] Vec<OsString>),
+}
+
+/// `git-credential-gitlab-ci docker [--registry HOST[:PORT]]... <operation>`.
+#[derive(Debug, Args)]
+#[command(about = DOCKER_ABOUT, after_help = DOCKER_AFTER_HELP, arg_required_else_help = true)]
+pub struct DockerArgs {
+    #[command(flatten)]
+    pub registries: Global<Registries>,
+
+    #[command(subcommand)]
+    pub operation: DockerOperation,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DockerOperation {
+    /// Print the credential for the registry named on standard input.
+    Get,
+    /// Accept a credential Docker wants stored, and store nothing.
+    Store,
+    /// Accept a credential Docker wants erased; nothing was stored.
+    Erase,
+    /// Print the registries answered for, each with the user name (never the token).
+    List,
+    /// Add credHelpers entries for the registries to $DOCKER_CONFIG/config.json
+    /// (default ~/.docker/config.json), keeping everything else in it.
+    Configure,
+    #[command(external_subcommand)]
+    Other(#[allow(dead_code)] Vec<OsString>),
+}
+
+/// The command line when the binary runs as `docker-credential-gitlab-ci <operation>`, the way
+/// Docker, skopeo and podman run credential helpers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker-credential-gitlab-ci",
+    version,
+    about = DOCKER_ABOUT,
+    after_help = DOCKER_AFTER_HELP,
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct DockerCli {
+    #[command(flatten)]
+    pub token: Global<TokenSource>,
+
+    #[command(flatten)]
+    pub docker: DockerArgs,
+}
+
+/// Where `configure` and `unconfigure` write.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigureArgs {
+    /// The system files: that of every git present (`git var GIT_CONFIG_SYSTEM`) and
+    /// /etc/gitconfig, which libgit2 (cargo) reads.
+    #[arg(long, conflicts_with_all = ["global", "file"])]
+    pub system: bool,
+    /// $HOME/.gitconfig (read by git and by libgit2), and also the file GIT_CONFIG_GLOBAL names
+    /// when it is set (git then reads only that one; libgit2 never does).
+    #[arg(long, conflicts_with = "file")]
+    pub global: bool,
+    /// This file only.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Also rewrite git@<ssh host>: and ssh://git@<ssh host>[:port]/ URLs to https, so they go
+    /// through this helper (CI_SERVER_SHELL_SSH_HOST and _PORT when set, else the server's host).
+    #[arg(long)]
+    pub rewrite_ssh: bool,
+    /// Print the equivalent git config commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also add credHelpers entries for the job's registries (CI_REGISTRY,
+    /// CI_DEPENDENCY_PROXY_SERVER, --registry) to $DOCKER_CONFIG/config.json (default
+    /// ~/.docker/config.json), so Docker uses this helper instead of `docker login`.
+    #[arg(long)]
+    pub docker: bool,
+    /// With --docker: another registry to answer for, as host[:port]. Repeatable.
+    #[arg(long = "registry", value_name = "HOST[:PORT]", requires = "docker")]
+    pub registries: Vec<String>,
+}
+
+/// What `doctor` checks.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// A repository URL to try with `git ls-remote` through the helper, e.g.
+    /// https://gitlab.example.com/group/project.git; the outcome is explained.
+    #[arg(value_name = "PROBE_URL")]
+    pub probe_url: Option<String>,
+    /// Seconds to wait for the probe.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
