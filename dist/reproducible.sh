@@ -42,7 +42,7 @@ for f in "$out"/SHA256SUMS "$out"/*.tar.gz; do
         status=1
     fi
 done
-[ "$(ls "$work/second" | wc -l)" = "$(ls "$out" | wc -l)" ] || {
+[ "$(cd "$work/second" && find . | sort)" = "$(cd "$out" && find . | sort)" ] || {
     echo "dist/reproducible.sh: the two builds made different files" >&2
     status=1
 }

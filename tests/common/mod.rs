@@ -7,9 +7,18 @@ use std::time::Duration;
 
 pub const PREFIX: &str = "git-credential-gitlab-ci:";
 
-/// The binary under test.
+/// The binary under test: `HELPER_UNDER_TEST` when set — the absolute path of another build or
+/// of a wrapper script (`.ci/run` runs the aarch64 build through
+/// `exec qemu-aarch64-static -0 "$0" BINARY "$@"`) — else the one cargo built.
 pub fn helper() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_git-credential-gitlab-ci"))
+    match std::env::var_os("HELPER_UNDER_TEST") {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            assert!(path.is_absolute(), "HELPER_UNDER_TEST must be absolute");
+            path
+        }
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_git-credential-gitlab-ci")),
+    }
 }
 
 /// What a run must produce.

@@ -30,15 +30,19 @@ use super::tls::TestCa;
 /// The helper binary built by cargo for these tests.
 pub const HELPER_BIN: &str = env!("CARGO_BIN_EXE_git-credential-gitlab-ci");
 
-/// The `credential.helper` value for the helper under test: our binary's absolute path,
-/// unless `E2E_CREDENTIAL_HELPER` overrides it (said loudly on stderr).
+/// The `credential.helper` value for the helper under test: our binary's absolute path — or
+/// `HELPER_UNDER_TEST` (another build, or a wrapper script that runs one under qemu) — unless
+/// `E2E_CREDENTIAL_HELPER` overrides it (said loudly on stderr).
 pub fn helper_under_test() -> String {
     match std::env::var("E2E_CREDENTIAL_HELPER") {
         Ok(value) if !value.is_empty() => {
             eprintln!("NOTE: E2E_CREDENTIAL_HELPER replaces the helper under test with {value:?}");
             value
         }
-        _ => HELPER_BIN.to_string(),
+        _ => match std::env::var("HELPER_UNDER_TEST") {
+            Ok(path) if !path.is_empty() => path,
+            _ => HELPER_BIN.to_string(),
+        },
     }
 }
 
