@@ -337,13 +337,20 @@ fn release() -> Option<(PathBuf, PathBuf)> {
     let arch = std::env::consts::ARCH;
     let version = env!("CARGO_PKG_VERSION");
     let tarball = dir.join(format!("{NAME}-{version}-{arch}-linux.tar.gz"));
-    if tarball.is_file() && dir.join("SHA256SUMS").is_file() {
+    let why = if !(tarball.is_file() && dir.join("SHA256SUMS").is_file()) {
+        format!(
+            "{} is missing; build it with dist/build.sh",
+            tarball.display()
+        )
+    } else if let Some(newer) = newer_source(&tarball) {
+        format!(
+            "{} is older than {}; rebuild it with dist/build.sh",
+            tarball.display(),
+            newer.display()
+        )
+    } else {
         return Some((dir, tarball));
-    }
-    let why = format!(
-        "{} is missing; build it with dist/build.sh",
-        tarball.display()
-    );
+    };
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(
         !ci,
@@ -351,6 +358,22 @@ fn release() -> Option<(PathBuf, PathBuf)> {
     );
     eprintln!("SKIPPED release archive test: {why}");
     None
+}
+
+/// A file the archive is made of (install.sh, src/) changed after it was built, if any.
+fn newer_source(archive: &Path) -> Option<PathBuf> {
+    let built = std::fs::metadata(archive).and_then(|m| m.modified()).ok()?;
+    let src = std::fs::read_dir(repo().join("src"))
+        .into_iter()
+        .flatten()
+        .flatten();
+    std::iter::once(repo().join("install.sh"))
+        .chain(src.map(|e| e.path()))
+        .find(|f| {
+            std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t > built)
+        })
 }
 
 #[test]
