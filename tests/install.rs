@@ -7,6 +7,8 @@
 //! at a temporary file. The archive tests use `dist/build.sh`'s output (`RELEASE_DIR`, default
 //! `target/dist`); without it they say so and pass, except under `CI=true`.
 
+mod package_registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -458,4 +460,85 @@ fn install_sh_inside_an_unpacked_release_installs_the_binary_next_to_it() {
     assert_ok(&m.install_sh(&top.join("install.sh"), &["--uninstall"]));
     std::fs::remove_dir_all(&unpacked).unwrap();
     assert_eq!(m.files(), Vec::<String>::new());
+}
+
+/// The README's "without a Rust toolchain" commands: the block that starts with `base=`.
+fn readme_release_commands() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block: Vec<String> = readme
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|b| b.split_once("```").map(|(code, _)| code))
+        .find(|code| code.starts_with("base="))
+        .expect("a README block starting with base=")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    block
+}
+
+#[test]
+fn readme_release_commands_download_verify_and_install_without_cargo() {
+    let Some((dir, _)) = release() else {
+        return;
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let commands = readme_release_commands();
+    let package = format!("packages/generic/{NAME}/{version}");
+    assert!(
+        commands[0].ends_with(&format!("/projects/PROJECT_ID/{package}")),
+        "the README downloads the current version from the generic package registry: {}",
+        commands[0]
+    );
+    // The registry holds what dist/publish.sh uploads (tests/release_pipeline.rs).
+    let registry = package_registry::Registry::start("unused-here");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let path = format!("projects/42/{package}/{file}");
+        registry.preload(&path, std::fs::read(entry.path()).unwrap());
+    }
+
+    let m = Machine::new();
+    let mut script = vec![format!("base={}/projects/42/{package}", registry.api_url())];
+    script.extend(commands[1..].iter().cloned());
+    // The last command is install.sh; here into the temporary prefix and HOME.
+    let last = script.pop().unwrap();
+    let install = last.split('#').next().unwrap().trim().to_string();
+    assert!(install.ends_with("/install.sh"), "{install}");
+    script.push(format!(
+        "{install} --prefix '{}' --global",
+        m.prefix().display()
+    ));
+    let out = m.sh(&format!("set -e\n{}", script.join("\n")), &[]);
+    let text = assert_ok(&out);
+    assert!(
+        text.contains(": OK"),
+        "sha256sum -c checked the archive: {text}"
+    );
+    assert!(text.contains("prebuilt"), "{text}");
+    assert_eq!(m.fill(), answer());
+    let downloads: Vec<_> = registry
+        .log()
+        .into_iter()
+        .map(|r| (r.method, r.status))
+        .collect();
+    assert_eq!(
+        downloads,
+        [("GET".to_string(), 200), ("GET".to_string(), 200)]
+    );
+
+    // A download that does not match SHA256SUMS stops the commands before anything is installed.
+    let m = Machine::new();
+    let tarball = format!("{NAME}-{version}-{}-linux.tar.gz", std::env::consts::ARCH);
+    let path = format!("projects/42/{package}/{tarball}");
+    let mut bytes = registry.file(&path).unwrap();
+    bytes[100] ^= 1;
+    registry.preload(&path, bytes);
+    let out = m.sh(&format!("set -e\n{}", script.join("\n")), &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("FAILED"),
+        "{out:?}"
+    );
+    assert!(!m.bin().exists(), "nothing installed");
 }
