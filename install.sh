@@ -197,6 +197,8 @@ if [ "$action" = uninstall ]; then
         if link_is_ours "$link"; then rm -f "$link" && echo "removed $link"; fi
     done
     rm -f "$target" "$mandir/$name.1"
+    # The man1 directory when install made it and nothing else is in it.
+    rmdir "$mandir" 2>/dev/null || true
     echo "removed $target, its man page and its registration"
     exit 0
 fi
