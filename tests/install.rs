@@ -269,15 +269,16 @@ fn keyring_link_only_when_asked_never_over_a_real_keyring_and_removed_only_when_
     let dir = m.root.path().join("venv-bin");
     std::fs::create_dir(&dir).unwrap();
     let link = dir.join("keyring");
-
-    // A real keyring there: refused before anything is installed, and left as it was.
-    std::fs::write(&link, "#!/bin/sh\necho real keyring\n").unwrap();
-    let out = m.install(&[
+    let with_link = [
         "--binary",
         helper_bin(),
         "--keyring-link",
         dir.to_str().unwrap(),
-    ]);
+    ];
+
+    // A real keyring there: refused before anything is installed, and left as it was.
+    std::fs::write(&link, "#!/bin/sh\necho real keyring\n").unwrap();
+    let out = m.install(&with_link);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a link to"));
     assert_eq!(
@@ -287,20 +288,10 @@ fn keyring_link_only_when_asked_never_over_a_real_keyring_and_removed_only_when_
     assert!(!m.bin().join(NAME).exists(), "nothing installed");
     std::fs::remove_file(&link).unwrap();
 
-    assert_ok(&m.install(&[
-        "--binary",
-        helper_bin(),
-        "--keyring-link",
-        dir.to_str().unwrap(),
-    ]));
+    assert_ok(&m.install(&with_link));
     assert_eq!(std::fs::read_link(&link).unwrap(), m.bin().join(NAME));
     // Running it again keeps the one link.
-    assert_ok(&m.install(&[
-        "--binary",
-        helper_bin(),
-        "--keyring-link",
-        dir.to_str().unwrap(),
-    ]));
+    assert_ok(&m.install(&with_link));
     assert_eq!(std::fs::read_link(&link).unwrap(), m.bin().join(NAME));
 
     assert_ok(&m.install(&["--uninstall", "--keyring-link", dir.to_str().unwrap()]));
