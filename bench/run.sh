@@ -19,10 +19,10 @@ for tool in /usr/bin/time git cargo; do
 done
 
 if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
-    cargo build --quiet --release --locked --target x86_64-unknown-linux-musl
+    cargo build --quiet --release --locked -p git-credential-gitlab-ci --target x86_64-unknown-linux-musl
     helper=$PWD/target/x86_64-unknown-linux-musl/release/git-credential-gitlab-ci
 else
-    cargo build --quiet --release --locked
+    cargo build --quiet --release --locked -p git-credential-gitlab-ci
     helper=$PWD/target/release/git-credential-gitlab-ci
 fi
 
