@@ -23,10 +23,10 @@ done
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [[ -n $target_dir ]] || { echo "bench: cannot find cargo's target directory" >&2; exit 1; }
 if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
-    cargo build --quiet --release --locked --target x86_64-unknown-linux-musl
+    cargo build --quiet --release --locked -p git-credential-gitlab-ci --target x86_64-unknown-linux-musl
     helper=$target_dir/x86_64-unknown-linux-musl/release/git-credential-gitlab-ci
 else
-    cargo build --quiet --release --locked
+    cargo build --quiet --release --locked -p git-credential-gitlab-ci
     helper=$target_dir/release/git-credential-gitlab-ci
 fi
 

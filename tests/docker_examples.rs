@@ -7,6 +7,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use support::env::DEFAULT_TIMEOUT;
@@ -227,9 +228,7 @@ fn examples_never_pass_the_token_by_argument_login_or_url() {
 fn runner_image_links_the_docker_name_and_configures_the_system() {
     let dockerfile = example("runner-image/Dockerfile");
     let steps = instructions(&dockerfile);
-    assert!(steps.contains(
-        &"COPY git-credential-gitlab-ci /usr/local/bin/git-credential-gitlab-ci".to_string()
-    ));
+    assert_eq!(copy_from_helper_image(&steps).len(), 1, "{steps:?}");
     let run = steps
         .iter()
         .find(|s| s.contains("configure --system"))
@@ -299,4 +298,185 @@ fn ci_job_docker_configure_step_writes_cred_helpers_and_never_the_token() {
         }})
     );
     assert!(find_token_in_trees(&[home.path()], &token).is_empty());
+}
+
+/// The scratch image's path users copy the helper from.
+const IMAGE_BINARY: &str = "/usr/local/bin/git-credential-gitlab-ci";
+
+/// The examples' `COPY --from=<helper image> /usr/local/bin/git-credential-gitlab-ci
+/// /usr/local/bin/` instructions: the image references they copy from.
+fn copy_from_helper_image(steps: &[String]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|s| {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            match words.as_slice() {
+                ["COPY", from, src, "/usr/local/bin/"] if *src == IMAGE_BINARY => {
+                    from.strip_prefix("--from=").map(str::to_string)
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn examples_copy_the_helper_from_its_scratch_image_as_the_docs_show() {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/docker.md"))
+            .unwrap();
+    for file in ["runner-image/Dockerfile", "buildkit/Dockerfile"] {
+        let steps = instructions(&example(file));
+        let images = copy_from_helper_image(&steps);
+        assert_eq!(
+            images.len(),
+            1,
+            "{file}: one COPY --from of the helper: {steps:?}"
+        );
+        let line = format!("COPY --from={} {IMAGE_BINARY} /usr/local/bin/", images[0]);
+        assert!(
+            docs.contains(&line),
+            "docs/docker.md does not show {line:?}"
+        );
+        assert!(
+            !steps
+                .iter()
+                .any(|s| s.starts_with("COPY git-credential-gitlab-ci")),
+            "{file}: the build context no longer needs the binary"
+        );
+    }
+}
+
+/// The project's Dockerfile, split into stages: (the FROM line, the instructions after it).
+fn scratch_image_stages() -> Vec<(String, Vec<String>)> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile");
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.starts_with("# syntax=docker/dockerfile:1"));
+    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    for step in instructions(&text) {
+        if step.starts_with("FROM ") {
+            stages.push((step, Vec::new()));
+        } else if let Some((_, steps)) = stages.last_mut() {
+            steps.push(step);
+        }
+    }
+    stages
+}
+
+#[test]
+fn scratch_image_is_a_cross_building_stage_and_a_scratch_stage_with_one_copy() {
+    let stages = scratch_image_stages();
+    assert_eq!(stages.len(), 2, "{stages:?}");
+    let (build_from, build) = &stages[0];
+    assert!(
+        build_from.starts_with("FROM --platform=$BUILDPLATFORM ")
+            && build_from.ends_with(" AS build"),
+        "the build stage runs on the build platform and cross-compiles: {build_from}"
+    );
+    assert!(build.contains(&"ARG TARGETARCH".to_string()), "{build:?}");
+    assert!(build.contains(&"RUN dist/image-root.sh \"$TARGETARCH\" /out".to_string()));
+    let (final_from, last) = &stages[1];
+    assert_eq!(final_from, "FROM scratch");
+    assert_eq!(last, &["COPY --from=build /out/ /".to_string()]);
+}
+
+/// Every file and link under `root`, relative, with `-> target` for links, sorted.
+fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                out.push(format!(
+                    "{rel} -> {}",
+                    std::fs::read_link(&path).unwrap().display()
+                ));
+            } else if kind.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The build stage's RUN, run here as BuildKit runs it (in WORKDIR, the repository here), with
+/// `/out` mapped to a temporary directory: the image's whole tree is the binary and the link,
+/// of the right architecture. (Its binary comes from dist/release-binary.sh, as the release
+/// archives' do; dist/reproducible.sh shows that build is the same from any path.)
+#[test]
+fn scratch_image_build_stage_lays_out_only_the_binary_and_the_docker_link() {
+    let stages = scratch_image_stages();
+    let run = stages[0]
+        .1
+        .iter()
+        .find_map(|s| s.strip_prefix("RUN dist/image-root.sh"))
+        .expect("the build stage runs dist/image-root.sh")
+        .to_string();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for (arch, triple, machine) in [
+        ("amd64", "x86_64-unknown-linux-musl", 62u16),
+        ("arm64", "aarch64-unknown-linux-musl", 183),
+    ] {
+        if !installed.lines().any(|l| l == triple) {
+            let why = format!("the {triple} target is not installed (rustup target add {triple})");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but {why}"
+            );
+            eprintln!("SKIPPED scratch image build stage for {arch}: {why}");
+            continue;
+        }
+        let out = tempfile::tempdir().unwrap();
+        let command = format!(
+            "dist/image-root.sh{}",
+            run.replace(" /out", &format!(" {}", out.path().display()))
+        );
+        let status = Command::new("sh")
+            .args(["-c", &command])
+            .env("TARGETARCH", arch)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}");
+        assert_eq!(
+            tree(out.path()),
+            [
+                "usr/local/bin/docker-credential-gitlab-ci -> git-credential-gitlab-ci",
+                "usr/local/bin/git-credential-gitlab-ci",
+            ],
+            "{arch}: the image holds only the binary and the link"
+        );
+        let binary = out.path().join(&IMAGE_BINARY[1..]);
+        let bytes = std::fs::read(&binary).unwrap();
+        assert_eq!(
+            u16::from_le_bytes([bytes[18], bytes[19]]),
+            machine,
+            "{arch}"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&binary).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        if arch == "amd64" && std::env::consts::ARCH == "x86_64" {
+            let version = Command::new(&binary)
+                .arg("--version")
+                .env_clear()
+                .output()
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&version.stdout).starts_with("git-credential-gitlab-ci ")
+            );
+        }
+    }
 }
