@@ -16,12 +16,15 @@
 
 pub mod cli;
 pub mod configure;
+pub mod dependencies;
 pub mod diagnostics;
 pub mod docker;
 pub mod doctor;
+pub mod git_failure;
 pub mod gitconfig;
 pub mod helper;
 pub mod policy;
+pub mod printable;
 pub mod protocol;
 pub mod server;
 pub mod token;
