@@ -73,8 +73,9 @@ pub enum Bypass {
     CredentialsInUrl { url: WebUrl },
     /// The URL names a user other than the helper's, so the helper declines.
     OtherUser { url: WebUrl },
-    /// The server's host with another scheme (http for an https server): the helper declines.
-    OtherScheme,
+    /// The server's host name with another scheme or port (`http://` for an https server,
+    /// `:8443` missing): the helper declines, as `get` would.
+    OtherOrigin,
     /// Downloaded by the package manager's own HTTP client, not git.
     NotGit,
 }
@@ -151,7 +152,7 @@ fn web(url: &WebUrl, setup: &Servers<'_>) -> Reach {
         return match setup.servers.iter().find(|s| names_server(name, s)) {
             Some(server) => Reach::Bypass {
                 server: server.clone(),
-                why: Bypass::OtherScheme,
+                why: Bypass::OtherOrigin,
             },
             None => Reach::NotOurs,
         };
@@ -196,4 +197,228 @@ fn names_server(host: &str, server: &Server) -> bool {
         host.to_string()
     };
     host_matches(format!("{host}:{}", server.port).as_bytes(), server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Origin;
+
+    fn servers() -> Vec<Server> {
+        ["https://gitlab.example.com", "https://gitlab.internal:8443"]
+            .iter()
+            .map(|u| Server::parse(u, Origin::Option).unwrap())
+            .collect()
+    }
+
+    /// A short name for the outcome: `helper <url>`, `go <server>`, `bypass <why> <server>`,
+    /// `not ours`, `nowhere`.
+    fn judged(text: &str, rewrites: &[Rewrite], shell: Option<&str>) -> String {
+        let servers = servers();
+        let setup = Servers {
+            servers: &servers,
+            shell_ssh_host: shell,
+            rewrites,
+            username: "gitlab-ci-token",
+        };
+        let location = if let Some(path) = text.strip_prefix("go:") {
+            Location::GoModule {
+                path: path.to_string(),
+                version: None,
+            }
+        } else if let Some(url) = text.strip_prefix("download:") {
+            Location::Download(WebUrl::parse(url).unwrap())
+        } else {
+            Location::of_git_url(text)
+        };
+        match reach(&location, &setup) {
+            Reach::Helper { server, url } => format!("helper {url} ({server})"),
+            Reach::GoModule { server, path } => format!("go {path} ({server})"),
+            Reach::Bypass { server, why } => {
+                let why = match why {
+                    Bypass::Ssh => "ssh".to_string(),
+                    Bypass::CredentialsInUrl { url } => format!("credentials, probe {url}"),
+                    Bypass::OtherUser { url } => format!("other user, probe {url}"),
+                    Bypass::OtherOrigin => "other origin".into(),
+                    Bypass::NotGit => "not git".into(),
+                };
+                format!("bypass {why} ({server})")
+            }
+            Reach::NotOurs => "not ours".into(),
+            Reach::Nowhere => "nowhere".into(),
+        }
+    }
+
+    #[test]
+    fn ours_is_exactly_what_get_would_answer_by_table() {
+        let cases = [
+            (
+                "https://gitlab.example.com/g/x.git",
+                "helper https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "https://GitLab.Example.com:443/g/x.git",
+                "helper https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "https://gitlab-ci-token@gitlab.example.com/g/x.git",
+                "helper https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "https://gitlab.internal:8443/g/x.git",
+                "helper https://gitlab.internal:8443/g/x.git (https://gitlab.internal:8443)",
+            ),
+            (
+                "https://gitlab.internal/g/x.git",
+                "bypass other origin (https://gitlab.internal:8443)",
+            ),
+            (
+                "https://gitlab.example.com:8443/g/x.git",
+                "bypass other origin (https://gitlab.example.com)",
+            ),
+            ("https://gitlab.example.com./g/x.git", "not ours"),
+            ("https://gitlab.example.com.evil/g/x.git", "not ours"),
+            ("https://evil.gitlab.example.com/g/x.git", "not ours"),
+            ("https://github.com/other/x.git", "not ours"),
+            (
+                "http://gitlab.example.com/g/x.git",
+                "bypass other origin (https://gitlab.example.com)",
+            ),
+            (
+                "https://gitlab-ci-token:glcbt-SECRET@gitlab.example.com/g/x.git",
+                "bypass credentials, probe https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "https://deploy@gitlab.example.com/g/x.git",
+                "bypass other user, probe https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "git@gitlab.example.com:g/x.git",
+                "bypass ssh (https://gitlab.example.com)",
+            ),
+            (
+                "ssh://git@GITLAB.example.com:2222/g/x.git",
+                "bypass ssh (https://gitlab.example.com)",
+            ),
+            (
+                "git@gitlab.internal:g/x.git",
+                "bypass ssh (https://gitlab.internal:8443)",
+            ),
+            ("git@github.com:other/x.git", "not ours"),
+            (
+                "go:gitlab.example.com/group/sub/proj",
+                "go gitlab.example.com/group/sub/proj (https://gitlab.example.com)",
+            ),
+            ("go:gitlab.internal/group/proj", "not ours"),
+            ("go:github.com/other/lib", "not ours"),
+            (
+                "download:https://gitlab.example.com/g/x.tgz",
+                "bypass not git (https://gitlab.example.com)",
+            ),
+            ("download:https://registry.npmjs.org/x.tgz", "not ours"),
+            ("/srv/git/x.git", "nowhere"),
+            ("git://gitlab.example.com/g/x.git", "nowhere"),
+            ("-oProxyCommand=x", "nowhere"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(judged(text, &[], None), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn ssh_goes_through_the_helper_only_when_rewritten_to_https() {
+        let rewrite = |base: &str, prefix: &str| Rewrite {
+            base: base.into(),
+            prefix: prefix.into(),
+        };
+        let rewrites = [
+            rewrite("https://gitlab.example.com/", "git@gitlab.example.com:"),
+            rewrite(
+                "https://gitlab.example.com/",
+                "ssh://git@gitlab.example.com/",
+            ),
+            rewrite("https://wrong.example/", "git@gitlab.example.com:gr"),
+            rewrite(
+                "https://gitlab.example.com/special/",
+                "git@gitlab.example.com:group/",
+            ),
+        ];
+        let cases = [
+            (
+                "git@gitlab.example.com:g/x.git",
+                "helper https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            (
+                "ssh://git@gitlab.example.com/g/x.git",
+                "helper https://gitlab.example.com/g/x.git (https://gitlab.example.com)",
+            ),
+            // The longest prefix wins, as in git.
+            (
+                "git@gitlab.example.com:group/x.git",
+                "helper https://gitlab.example.com/special/x.git (https://gitlab.example.com)",
+            ),
+            ("git@gitlab.example.com:grx/y.git", "not ours"),
+            (
+                "ssh://git@gitlab.example.com:2222/g/x.git",
+                "bypass ssh (https://gitlab.example.com)",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(judged(text, &rewrites, None), expected, "{text}");
+        }
+        // GitLab Runner's legacy layout: an https rewrite whose base embeds the token.
+        let legacy = [rewrite(
+            "https://gitlab-ci-token:glcbt-SECRET@gitlab.example.com/",
+            "https://gitlab.example.com/",
+        )];
+        let judged_legacy = judged("https://gitlab.example.com/g/x.git", &legacy, None);
+        assert_eq!(
+            judged_legacy,
+            "bypass credentials, probe https://gitlab.example.com/g/x.git (https://gitlab.example.com)"
+        );
+    }
+
+    #[test]
+    fn the_shell_ssh_host_belongs_to_the_job_server() {
+        assert_eq!(
+            judged(
+                "git@ssh.gitlab.example.com:g/x.git",
+                &[],
+                Some("ssh.gitlab.example.com")
+            ),
+            "bypass ssh (https://gitlab.example.com)"
+        );
+        assert_eq!(
+            judged("git@ssh.gitlab.example.com:g/x.git", &[], None),
+            "not ours"
+        );
+        assert_eq!(
+            judged(
+                "git@ssh.gitlab.example.com.evil:g/x.git",
+                &[],
+                Some("ssh.gitlab.example.com")
+            ),
+            "not ours"
+        );
+    }
+
+    #[test]
+    fn rewrites_come_from_insteadof_entries_only() {
+        let entries = [
+            Entry::new(
+                "url.https://gitlab.example.com/.insteadof",
+                Some("git@gitlab.example.com:"),
+            ),
+            Entry::new("url.https://gitlab.example.com/.pushinsteadof", Some("x:")),
+            Entry::new("url.https://other/.insteadof", Some("")),
+            Entry::new("url.https://bare/.insteadof", None),
+        ];
+        assert_eq!(
+            rewrites(&entries),
+            [Rewrite {
+                base: "https://gitlab.example.com/".into(),
+                prefix: "git@gitlab.example.com:".into()
+            }]
+        );
+    }
 }
