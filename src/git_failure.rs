@@ -414,3 +414,236 @@ impl fmt::Display for Cause {
         f.write_str(&self.explanation())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DENIED: &str = "remote: HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See http://127.0.0.1/help/topics/git/troubleshooting_git.md#error-on-git-fetch-http-basic-access-denied";
+
+    fn cause(stderr: &str) -> Cause {
+        classify(Ended::Exited(128), stderr).unwrap().cause
+    }
+
+    fn missing(program: &str) -> Cause {
+        Cause::HelperNotRunnable {
+            program: program.into(),
+            ours: program.ends_with("git-credential-gitlab-ci"),
+            problem: HelperProblem::Missing,
+        }
+    }
+
+    /// stderr exactly as git 2.47.3 and 2.39.5 (Debian, libcurl-gnutls) printed it against a
+    /// responder giving GitLab's answers (identical for both); rows marked "curl" are curl's
+    /// texts as an OpenSSL build prints them, not captured on this machine.
+    #[test]
+    fn real_stderr_is_classified_by_table() {
+        let denied = format!(
+            "{DENIED}\nfatal: Authentication failed for 'http://127.0.0.1:46735/denied/g/x.git/'\n"
+        );
+        let cases: Vec<(String, Cause)> = vec![
+            (denied.clone(), Cause::TokenRejected),
+            (
+                "remote: Authentication by CI/CD job token not allowed from group/app to group/sub/lib.\nfatal: unable to access 'http://127.0.0.1:46735/allow/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::AllowlistDenied { source: Some("group/app".into()), target: Some("group/sub/lib".into()) },
+            ),
+            (
+                "remote: Insufficient permissions to pull from the repository of project group/sub/lib.\nfatal: unable to access 'http://127.0.0.1:46735/perm/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::UserLacksAccess { target: Some("group/sub/lib".into()) },
+            ),
+            (
+                "remote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'http://127.0.0.1:46735/missing/g/x.git/' not found\n".into(),
+                Cause::NotFound,
+            ),
+            (
+                "Cloning into '/tmp/gf/c1'...\nremote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'http://127.0.0.1:46735/missing/g/x.git/' not found\n".into(),
+                Cause::NotFound,
+            ),
+            (
+                "remote: Pulling over HTTP is not allowed.\nfatal: unable to access 'http://127.0.0.1:46735/http/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::HttpPullDisabled,
+            ),
+            (
+                "fatal: unable to access 'http://127.0.0.1:46735/bare403/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::Forbidden,
+            ),
+            (
+                "remote: You are not allowed to push code to this project.\nfatal: unable to access 'http://127.0.0.1:46735/push/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::PushNotAllowed,
+            ),
+            (
+                "remote: You are not allowed to push code to an archived project.\nfatal: unable to access 'http://127.0.0.1:46735/archived/g/x.git/': The requested URL returned error: 403\n".into(),
+                Cause::ArchivedProject,
+            ),
+            // dash, the Debian /bin/sh git runs helpers through
+            (
+                "/opt/gone/git-credential-gitlab-ci get: 1: /opt/gone/git-credential-gitlab-ci: not found\nfatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
+                missing("/opt/gone/git-credential-gitlab-ci"),
+            ),
+            (
+                "/opt/gone/git-credential-gitlab-ci --server https://h get: 1: /opt/gone/git-credential-gitlab-ci: not found\nfatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
+                missing("/opt/gone/git-credential-gitlab-ci"),
+            ),
+            (
+                "/tmp/gf/git-credential-gitlab-ci get: 1: /tmp/gf/git-credential-gitlab-ci: Permission denied\nfatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
+                Cause::HelperNotRunnable { program: "/tmp/gf/git-credential-gitlab-ci".into(), ours: true, problem: HelperProblem::NotExecutable },
+            ),
+            // bash as /bin/sh (bash -c '<cmd> get' '<cmd> get', as git runs it)
+            (
+                "/opt/gone/git-credential-gitlab-ci get: line 1: /opt/gone/git-credential-gitlab-ci: No such file or directory\nfatal: could not read Username for 'https://h': terminal prompts disabled\n".into(),
+                missing("/opt/gone/git-credential-gitlab-ci"),
+            ),
+            // busybox sh (Alpine), per its format "sh: <cmd>: not found"
+            (
+                "sh: /usr/local/bin/git-credential-gitlab-ci: not found\nfatal: could not read Username for 'https://h': terminal prompts disabled\n".into(),
+                missing("/usr/local/bin/git-credential-gitlab-ci"),
+            ),
+            (
+                "git: 'credential-gitlab-ci' is not a git command. See 'git --help'.\nfatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
+                missing("git-credential-gitlab-ci"),
+            ),
+            (
+                "/usr/bin/git-credential-other get: 1: /usr/bin/git-credential-other: not found\nfatal: could not read Username for 'https://h': terminal prompts disabled\n".into(),
+                Cause::HelperNotRunnable { program: "/usr/bin/git-credential-other".into(), ours: false, problem: HelperProblem::Missing },
+            ),
+            // Issue 11: a missing helper with a stale token from a store helper (401), and a
+            // 404 after it: the helper is the cause, whatever "not found" follows.
+            (
+                format!("/opt/gone/git-credential-gitlab-ci get: 1: /opt/gone/git-credential-gitlab-ci: not found\n{denied}"),
+                missing("/opt/gone/git-credential-gitlab-ci"),
+            ),
+            (
+                "/opt/gone/git-credential-gitlab-ci get: 1: /opt/gone/git-credential-gitlab-ci: not found\nremote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'https://h/g/x.git/' not found\n".into(),
+                missing("/opt/gone/git-credential-gitlab-ci"),
+            ),
+            (
+                "git-credential-gitlab-ci: the request is for https://h, but the environment variable CI_JOB_TOKEN is not set; run inside a GitLab CI job, or point --token-env or --token-file at the job token\nfatal: could not read Username for 'https://h': terminal prompts disabled\n".into(),
+                Cause::HelperFailed { message: "the request is for https://h, but the environment variable CI_JOB_TOKEN is not set; run inside a GitLab CI job, or point --token-env or --token-file at the job token".into() },
+            ),
+            (
+                "fatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
+                Cause::NoHelperAnswered,
+            ),
+            (
+                "fatal: unable to access 'http://127.0.0.1:1/g/x.git/': Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server\n".into(),
+                Cause::Network(Network::Connect),
+            ),
+            (
+                "fatal: unable to access 'http://no-such-host.invalid/g/x.git/': Could not resolve host: no-such-host.invalid\n".into(),
+                Cause::Network(Network::Resolve),
+            ),
+            (
+                "fatal: unable to access 'http://127.0.0.1:39463/g/x.git/': Operation too slow. Less than 1000 bytes/sec transferred the last 1 seconds\n".into(),
+                Cause::Network(Network::Timeout),
+            ),
+            (
+                "fatal: unable to access 'https://127.0.0.1:46735/g/x.git/': gnutls_handshake() failed: An unexpected TLS packet was received.\n".into(),
+                Cause::Tls,
+            ),
+            (
+                "fatal: unable to access 'https://127.0.0.1:45269/g/x.git/': server certificate verification failed. CAfile: none CRLfile: none\n".into(),
+                Cause::Tls,
+            ),
+            // curl
+            (
+                "fatal: unable to access 'https://h/x/': SSL certificate problem: self-signed certificate\n".into(),
+                Cause::Tls,
+            ),
+            (
+                "fatal: unable to access 'https://h/x/': Failed to connect to h port 443 after 130001 ms: Connection timed out\n".into(),
+                Cause::Network(Network::Timeout),
+            ),
+            (
+                "fatal: unable to access 'https://h/x/': Received HTTP code 407 from proxy after CONNECT\n".into(),
+                Cause::Network(Network::Proxy),
+            ),
+            (
+                "fatal: unable to access 'https://h/x/': The requested URL returned error: 502\n".into(),
+                Cause::Other,
+            ),
+        ];
+        for (stderr, expected) in cases {
+            assert_eq!(cause(&stderr), expected, "{stderr}");
+        }
+    }
+
+    #[test]
+    fn only_failures_are_classified_and_a_kill_is_a_timeout() {
+        assert_eq!(classify(Ended::Exited(0), "warning: x"), None);
+        let killed = classify(Ended::Killed, "").unwrap();
+        assert_eq!(killed.cause, Cause::TimedOut);
+        assert_eq!(killed.excerpt, "nothing");
+        // A recognised message wins over the kill.
+        let killed = classify(
+            Ended::Killed,
+            "fatal: unable to access 'https://h/': Could not resolve host: h",
+        );
+        assert_eq!(killed.unwrap().cause, Cause::Network(Network::Resolve));
+    }
+
+    #[test]
+    fn paths_that_are_not_gitlab_project_paths_are_not_kept() {
+        for hostile in [
+            "remote: Authentication by CI/CD job token not allowed from a\u{1b}[2J to ../../etc.",
+            "remote: Authentication by CI/CD job token not allowed from group/app to evil$(rm -rf)/x.",
+            "remote: Authentication by CI/CD job token not allowed from nothing.",
+        ] {
+            let Cause::AllowlistDenied { source, target } = cause(hostile) else {
+                panic!("{hostile}");
+            };
+            let fix = Cause::AllowlistDenied { source: source.clone(), target: target.clone() }.fix(None);
+            assert!(target.is_none(), "{hostile}: {target:?}");
+            assert!(!fix.contains('\u{1b}') && !fix.contains("$("), "{fix}");
+        }
+    }
+
+    #[test]
+    fn excerpts_are_one_line_without_userinfo_or_token() {
+        let stderr = "remote: \u{1b}[31mhealthy\u{1b}[0m\nfatal: unable to access 'https://gitlab-ci-token:glcbt-SECRET@h/x/': The requested URL returned error: 502\n";
+        let failure = classify(Ended::Exited(128), stderr).unwrap();
+        assert_eq!(
+            failure.excerpt,
+            "fatal: unable to access 'https://gitlab-ci-token:***@h/x/': The requested URL returned error: 502"
+        );
+        let helper = cause("git-credential-gitlab-ci: bad https://u:SECRET@h/\u{1b}[2J\n");
+        let Cause::HelperFailed { message } = helper else {
+            panic!()
+        };
+        assert!(
+            !message.contains("SECRET") && !message.contains('\u{1b}'),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_allowlist_fix_names_both_projects() {
+        let cause = Cause::AllowlistDenied {
+            source: Some("group/app".into()),
+            target: Some("group/sub/lib".into()),
+        };
+        assert_eq!(
+            cause.fix(None),
+            "add group/app to group/sub/lib's job token allowlist: in group/sub/lib, Settings → CI/CD → Job token permissions, add group/app"
+        );
+        let unnamed = Cause::AllowlistDenied {
+            source: None,
+            target: Some("group/lib".into()),
+        };
+        assert!(unnamed
+            .fix(Some("group/app"))
+            .starts_with("add group/app to group/lib's"));
+        assert!(unnamed
+            .fix(None)
+            .contains("this job's project (CI_PROJECT_PATH)"));
+        assert!(
+            cause.explanation().contains("group/app")
+                && cause.explanation().contains("group/sub/lib")
+        );
+        assert!(Cause::PushNotAllowed
+            .fix(None)
+            .contains("Allow Git push requests to the repository"));
+        assert!(Cause::TokenRejected
+            .explanation()
+            .contains("gitlab-ci-token"));
+    }
+}
