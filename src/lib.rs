@@ -13,6 +13,11 @@
 //! registries with the same rules; [`configure`] registers the helper in git (and Docker)
 //! configuration; [`doctor`] explains a setup and a failing clone; [`gitconfig`] is what both
 //! know about reading git configuration and helper values.
+//!
+//! For doctor's dependency plan: [`dependencies`] reads a checkout's manifests into the
+//! repositories a job will fetch and says which are for our servers; [`git_failure`] names the
+//! cause of a failed `git ls-remote`/fetch/push from git's stderr; [`printable`] makes any text
+//! from outside safe to print (one line, no userinfo).
 
 pub mod cli;
 pub mod configure;
