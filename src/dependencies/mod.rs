@@ -123,6 +123,31 @@ pub struct Include {
     pub target: String,
 }
 
+impl Include {
+    /// The included file's path relative to the checkout, when it stays inside it: relative,
+    /// with `.` and `..` resolved against `file`'s directory and never above the top. `None`
+    /// for an absolute path, a URL, or one that leaves the checkout — the caller reads only
+    /// what this returns.
+    pub fn path_in_checkout(&self) -> Option<String> {
+        if self.target.starts_with('/') || self.target.contains("://") || self.target.contains('\\')
+        {
+            return None;
+        }
+        let mut parts: Vec<&str> = self.file.split('/').collect();
+        parts.pop(); // the including file's own name
+        for part in self.target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                p => parts.push(p),
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("/"))
+    }
+}
+
 /// What [`scan`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan {

@@ -743,3 +743,31 @@ fn oversized_files_are_reported_unread() {
     assert_eq!(scan.problems.len(), 1);
     assert!(scan.problems[0].message.contains("larger than"));
 }
+
+#[test]
+fn included_requirement_files_stay_inside_the_checkout() {
+    let include = |file: &str, target: &str| {
+        Include {
+            file: file.into(),
+            target: target.into(),
+        }
+        .path_in_checkout()
+    };
+    assert_eq!(
+        include("requirements.txt", "base.txt").as_deref(),
+        Some("base.txt")
+    );
+    assert_eq!(
+        include("py/requirements/dev.txt", "../common.txt").as_deref(),
+        Some("py/common.txt")
+    );
+    assert_eq!(
+        include("py/r.txt", "./x/../y.txt").as_deref(),
+        Some("py/y.txt")
+    );
+    assert_eq!(include("requirements.txt", "../outside.txt"), None);
+    assert_eq!(include("a/r.txt", "../../outside.txt"), None);
+    assert_eq!(include("r.txt", "/etc/passwd"), None);
+    assert_eq!(include("r.txt", "https://example.com/r.txt"), None);
+    assert_eq!(include("r.txt", ".."), None);
+}
