@@ -165,7 +165,7 @@ fn module(path: &str, version: Option<&str>) -> Location {
     }
     Location::GoModule {
         path: path.to_string(),
-        version: version.map(str::to_string),
+        version: version.map(crate::printable::one_line),
     }
 }
 

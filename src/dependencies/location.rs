@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::printable::scrub_userinfo;
+use crate::printable::shown;
 
 /// A dependency's location, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,8 @@ pub struct SshUrl {
     pub path: String,
     /// The user name, when it is `git` (the convention); other names are not kept.
     pub git_user: bool,
-    /// The URL as git reads it, user information scrubbed (what `insteadOf` prefixes match).
+    /// The URL as git reads it, user information scrubbed, one printable line (what
+    /// `insteadOf` prefixes are matched against).
     pub text: String,
 }
 
@@ -253,7 +254,7 @@ fn ssh_url(rest: &str, text: &str) -> Option<SshUrl> {
         port,
         path: path.to_string(),
         git_user: user == Some("git"),
-        text: scrub_userinfo(text),
+        text: shown(text),
     })
 }
 
@@ -276,7 +277,7 @@ fn scp_like(text: &str) -> Option<SshUrl> {
     if host.is_empty() || path.is_empty() {
         return None;
     }
-    let scrubbed = scrub_userinfo(text);
+    let scrubbed = shown(text);
     Some(SshUrl {
         host: host.to_ascii_lowercase(),
         port: None,

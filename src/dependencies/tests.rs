@@ -771,3 +771,29 @@ fn included_requirement_files_stay_inside_the_checkout() {
     assert_eq!(include("r.txt", "https://example.com/r.txt"), None);
     assert_eq!(include("r.txt", ".."), None);
 }
+
+#[test]
+fn locations_print_as_one_line_whatever_the_file_held() {
+    let go = "require gitlab.example.com/g/x v1.0.0\u{1b}[2J\n";
+    let subs = [crate::gitconfig::Entry::new(
+        "submodule.s.url",
+        Some("git@gitlab.example.com:g/\u{1b}]8;;x\n.git"),
+    )];
+    let submodules = Submodules {
+        path: ".gitmodules",
+        entries: &subs,
+        origin: None,
+    };
+    let scan = scan(
+        &[ManifestFile {
+            path: "go.mod",
+            text: go,
+        }],
+        Some(&submodules),
+    );
+    assert_eq!(scan.dependencies.len(), 2);
+    for dependency in &scan.dependencies {
+        let shown = dependency.location.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    }
+}
