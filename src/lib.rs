@@ -22,19 +22,27 @@
 //! [`gitconfig`] (the configuration model and git's helper rules), [`git`] (running git),
 //! [`helper_value`] (the `credential.helper` value language) and [`process`] (running a program
 //! under a time limit).
+//!
+//! For doctor's dependency plan: [`dependencies`] reads a checkout's manifests into the
+//! repositories a job will fetch and says which are for our servers; [`git_failure`] names the
+//! cause of a failed `git ls-remote`/fetch/push from git's stderr; [`printable`] makes any text
+//! from outside safe to print (one line, no userinfo).
 
 pub mod configure;
+pub mod dependencies;
 pub mod diagnostics;
 pub mod docker;
 pub mod doctor;
 pub mod env;
 pub mod git;
+pub mod git_failure;
 pub mod gitconfig;
 pub mod helper;
 pub mod helper_value;
 pub mod options;
 pub mod outcome;
 pub mod policy;
+pub mod printable;
 pub mod process;
 pub mod program;
 pub mod protocol;
