@@ -13,14 +13,12 @@ use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use git_credential_gitlab_ci::process;
 
 use super::binary;
 use super::leaks::find_token_in_trees;
@@ -426,9 +424,10 @@ impl std::fmt::Display for RunOutput {
     }
 }
 
-/// Runs `cmd` in its own process group with stdout and stderr captured; when it has not
-/// finished after `timeout`, kills the whole group (git-lfs, for one, retries a rejected
-/// token forever) and reports `status: None`.
+/// Runs `cmd` with stdout and stderr captured, through the library's one process runner
+/// ([`git_credential_gitlab_ci::process::run`]): in its own process group, killed with the
+/// whole group when it has not finished after `timeout` (git-lfs, for one, retries a rejected
+/// token forever; `status: None` then), and nothing of the group left running after it exits.
 pub fn run_with_timeout(mut cmd: impl BorrowMut<Command>, timeout: Duration) -> RunOutput {
     let cmd = cmd.borrow_mut();
     let program = format!(
@@ -439,95 +438,24 @@ pub fn run_with_timeout(mut cmd: impl BorrowMut<Command>, timeout: Duration) -> 
             .collect::<Vec<_>>()
             .join(" ")
     );
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-    let pid = child.id();
-
-    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
-    for (is_stdout, pipe) in [
-        (
-            true,
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ),
-        (
-            false,
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ),
-    ] {
-        let tx = tx.clone();
-        let mut pipe = pipe.unwrap();
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            let _ = tx.send((is_stdout, buf));
-        });
-    }
-    drop(tx);
-
-    let kill_group = || {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stderr(Stdio::null())
-            .status();
+    let limits = process::Limits {
+        timeout,
+        max_output: MAX_CAPTURE,
     };
-
-    let deadline = start + timeout;
-    let mut status = None;
-    loop {
-        match child.try_wait() {
-            Ok(Some(s)) => {
-                status = Some(s);
-                break;
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                kill_group();
-                let _ = child.wait();
-                break;
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for {program}: {e}"),
-        }
-    }
-    let elapsed = start.elapsed();
-
-    // The pipes close when every process holding them has exited; a straggler in the
-    // group that keeps them open past a short grace period is killed.
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let grace = Instant::now() + Duration::from_secs(5);
-    for _ in 0..2 {
-        let wait = grace.saturating_duration_since(Instant::now());
-        let message = match rx.recv_timeout(wait) {
-            Ok(m) => m,
-            Err(_) => {
-                kill_group();
-                match rx.recv_timeout(Duration::from_secs(5)) {
-                    Ok(m) => m,
-                    Err(_) => break,
-                }
-            }
-        };
-        if message.0 {
-            stdout = message.1;
-        } else {
-            stderr = message.1;
-        }
-    }
+    let finished =
+        process::run(cmd, limits).unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    assert!(
+        !finished.truncated,
+        "{program} wrote more than {MAX_CAPTURE} bytes"
+    );
     RunOutput {
         program,
-        status,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        elapsed,
+        status: finished.status,
+        stdout: String::from_utf8_lossy(&finished.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&finished.stderr).into_owned(),
+        elapsed: finished.elapsed,
     }
 }
+
+/// More output than any client here writes; a test that reaches it has a runaway program.
+const MAX_CAPTURE: usize = 64 * 1024 * 1024;
