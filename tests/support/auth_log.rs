@@ -5,18 +5,21 @@
 
 use super::git_server::{AuthOutcome, GitServer};
 
-/// The job's server saw no credentials or exactly the job's, and each `(method, path
-/// fragment)` of `expected` was among the authenticated requests, answered 200 (the fragment is
-/// matched against `path?query`). Other authenticated requests may fail: Go probes `/` and
-/// `/group` for go-get with its GOAUTH header, and GitLab redirects a path without `.git`.
+/// The job's server saw no credentials (or only the user name, [`AuthOutcome::EmptyPassword`])
+/// or exactly the job's, and each `(method, path fragment)` of `expected` was among the
+/// authenticated requests, answered 200 (the fragment is matched against `path?query`). Other
+/// authenticated requests may fail: Go probes `/` and `/group` for go-get with its GOAUTH
+/// header, and GitLab redirects a path without `.git`.
 #[track_caller]
 pub fn assert_served_with_the_job_token(server: &GitServer, expected: &[(&str, &str)]) {
     let log = server.log();
     let text = server.log_text();
     assert!(!log.is_empty(), "the server saw no request");
     assert!(
-        log.iter()
-            .all(|r| matches!(r.auth, AuthOutcome::None | AuthOutcome::Ok)),
+        log.iter().all(|r| matches!(
+            r.auth,
+            AuthOutcome::None | AuthOutcome::EmptyPassword | AuthOutcome::Ok
+        )),
         "a request offered wrong credentials:\n{text}"
     );
     for (method, fragment) in expected {

@@ -66,6 +66,8 @@ fn credentials(head: &RequestHead, token: &str) -> (AuthOutcome, Option<String>,
         Authorization::Basic { user, password } => {
             let (outcome, credential) = if user != CI_USERNAME {
                 (AuthOutcome::WrongUser, Credential::Rejected)
+            } else if password.is_empty() {
+                (AuthOutcome::EmptyPassword, Credential::Rejected)
             } else if password != token {
                 (AuthOutcome::WrongPassword, Credential::Rejected)
             } else {
