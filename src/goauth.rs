@@ -186,14 +186,7 @@ fn base64_into(out: &mut Vec<u8>, input: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Decline;
-    use crate::server::Origin;
-
-    fn servers(urls: &[&str]) -> Vec<Server> {
-        urls.iter()
-            .map(|u| Server::parse(u, Origin::Option).unwrap())
-            .collect()
-    }
+    use crate::policy::{test_servers as servers, Decline};
 
     fn b64(input: &[u8]) -> String {
         let mut out = Vec::new();

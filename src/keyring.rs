@@ -225,16 +225,12 @@ fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Decline;
+    use crate::policy::{test_servers, Decline};
     use crate::protocol::ProtocolError;
-    use crate::server::Origin;
 
     #[test]
     fn decides_what_pip_and_uv_send_by_table() {
-        let set: Vec<Server> = ["https://gitlab.example.com", "http://gitlab.internal:8080"]
-            .iter()
-            .map(|u| Server::parse(u, Origin::Option).unwrap())
-            .collect();
+        let set = test_servers(&["https://gitlab.example.com", "http://gitlab.internal:8080"]);
         let index = "https://gitlab.example.com/api/v4/projects/42/packages/pypi/simple";
         let user = Some(&b"gitlab-ci-token"[..]);
         let ours = Ok("https://gitlab.example.com");

@@ -122,16 +122,20 @@ pub fn username_is_valid(username: &str) -> bool {
     !username.is_empty() && !username.contains(['\n', '\r', '\0'])
 }
 
+/// `--server`-style values, parsed: the servers of the decision tables here and in the modes
+/// that decide through this module (goauth, keyring).
+#[cfg(test)]
+pub(crate) fn test_servers(urls: &[&str]) -> Vec<Server> {
+    urls.iter()
+        .map(|u| Server::parse(u, crate::server::Origin::Option).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::Origin;
 
-    fn servers(urls: &[&str]) -> Vec<Server> {
-        urls.iter()
-            .map(|u| Server::parse(u, Origin::Option).unwrap())
-            .collect()
-    }
+    use test_servers as servers;
 
     fn request(lines: &[u8]) -> Request {
         crate::protocol::parse_request(lines).unwrap()

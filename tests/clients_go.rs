@@ -24,51 +24,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::auth_log::*;
+use support::clients::{go_env, goauth_command};
 use support::gitlab_job::{tool_available, GitLabJob};
 use support::*;
 
 /// Hang guard for go commands, which also run git.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// `GOAUTH` running the helper under test, by absolute path.
-fn goauth_command() -> String {
-    format!("{} goauth", support::binary::path().display())
-}
-
-/// `env` set up for `go`: everything Go writes under `HOME`, modules fetched directly from
-/// their servers (go-get, then git), no checksum database for them, no toolchain download.
-fn go_env(env: &mut ClientEnv, goauth: &str) {
-    let home = env.home().to_path_buf();
-    for (key, dir) in [
-        ("GOPATH", home.join("go")),
-        ("GOMODCACHE", home.join("go/pkg/mod")),
-        ("GOCACHE", home.join(".cache/go-build")),
-    ] {
-        fs::create_dir_all(&dir).unwrap();
-        env.set_var(key, dir);
-    }
-    for (key, value) in [
-        ("GOPROXY", "direct"),
-        ("GOPRIVATE", "gitlab.test,other.test"),
-        ("GOAUTH", goauth),
-        ("GOTOOLCHAIN", "local"),
-        ("GOTELEMETRY", "off"),
-        ("GOFLAGS", "-modcacherw"),
-    ] {
-        env.set_var(key, value);
-    }
-}
+/// The module hosts, for `GOPRIVATE`.
+const PRIVATE: &str = "gitlab.test,other.test";
 
 fn go(env: &ClientEnv, dir: &Path, args: &[&str]) -> RunOutput {
     let mut cmd = env.command("go");
     cmd.current_dir(dir).args(args);
     env.run_unchecked(cmd, TIMEOUT)
-}
-
-#[track_caller]
-fn assert_fails_without_hanging(out: &RunOutput) {
-    assert!(!out.timed_out(), "go hung: {out}");
-    assert!(!out.success(), "go succeeded: {out}");
 }
 
 /// `example.test/app`, importing `import_path` and printing its `Answer`.
@@ -114,7 +83,7 @@ fn go_fetches_a_module_named_by_its_git_path_through_the_git_helper_with_proacti
         return;
     }
     let mut lab = GitLabJob::start("go_git_path");
-    go_env(&mut lab.env, "off");
+    go_env(&mut lab.env, PRIVATE, "off");
     let other = lab.decoy(&["other.test"]);
     create_module(
         &lab.server,
@@ -137,7 +106,7 @@ fn go_fetches_a_module_named_by_its_git_path_through_the_git_helper_with_proacti
     // retry after a 401. So without credentials up front the next request misses.
     let dir = app(&lab.env, "app", "gitlab.test/group/lib.git");
     let out = go(&lab.env, &dir, &["mod", "tidy"]);
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     assert!(
         lab.server
             .log()
@@ -186,15 +155,15 @@ fn go_fetches_a_module_named_by_its_git_path_through_the_git_helper_with_proacti
 
     // The same on the other server, where the project is private: nothing is sent there.
     let dir = app(&lab.env, "app-other", "other.test/group/lib.git");
-    assert_fails_without_hanging(&go(&lab.env, &dir, &["mod", "tidy"]));
+    go(&lab.env, &dir, &["mod", "tidy"]).assert_failed_without_hanging();
     assert_no_credentials_offered(&other);
 
     let mut wrong = lab.wrong_token_env();
-    go_env(&mut wrong, "off");
+    go_env(&mut wrong, PRIVATE, "off");
     wrong.run(wrong.git(["config", "--global", "http.proactiveAuth", "basic"]));
     lab.server.clear_log();
     let dir = app(&wrong, "app", "gitlab.test/group/lib.git");
-    assert_fails_without_hanging(&go(&wrong, &dir, &["mod", "tidy"]));
+    go(&wrong, &dir, &["mod", "tidy"]).assert_failed_without_hanging();
     assert_wrong_token_refused(&lab.server);
 
     lab.env.assert_token_not_on_disk(&[]);
@@ -207,7 +176,7 @@ fn go_fetches_a_nested_subgroup_module_only_with_goauth_and_sends_no_token_elsew
         return;
     }
     let mut lab = GitLabJob::start("go_nested");
-    go_env(&mut lab.env, &goauth_command());
+    go_env(&mut lab.env, PRIVATE, &goauth_command());
     let other = lab.decoy(&["other.test"]);
     create_module(
         &other,
@@ -230,10 +199,10 @@ fn go_fetches_a_nested_subgroup_module_only_with_goauth_and_sends_no_token_elsew
     // The control: GOAUTH=git asks git's helpers only after a 4xx, and go-get sends none.
     let mut control = lab.other_env(|b| b.server_url(lab.server.url()).token(&lab.token));
     let gitauth = format!("git {}", control.work().display());
-    go_env(&mut control, &gitauth);
+    go_env(&mut control, PRIVATE, &gitauth);
     let dir = app(&control, "app", "gitlab.test/group/sub/proj");
     let out = go(&control, &dir, &["mod", "tidy"]);
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     assert!(
         out.stderr.contains("gitlab.test/group/sub.git"),
         "Go did not follow the truncated go-import tag: {out}"
@@ -290,7 +259,7 @@ fn go_fetches_a_nested_subgroup_module_only_with_goauth_and_sends_no_token_elsew
         lab.env.work(),
         &["mod", "download", "-x", "other.test/group/empty@latest"],
     );
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     let go_get: Vec<_> = other
         .log()
         .into_iter()
@@ -305,10 +274,10 @@ fn go_fetches_a_nested_subgroup_module_only_with_goauth_and_sends_no_token_elsew
 
     // A wrong token: GitLab takes it for no credentials (truncated path), git gets a 401.
     let mut wrong = lab.wrong_token_env();
-    go_env(&mut wrong, &goauth_command());
+    go_env(&mut wrong, PRIVATE, &goauth_command());
     lab.server.clear_log();
     let dir = app(&wrong, "app", "gitlab.test/group/sub/proj");
-    assert_fails_without_hanging(&go(&wrong, &dir, &["mod", "tidy"]));
+    go(&wrong, &dir, &["mod", "tidy"]).assert_failed_without_hanging();
     assert_wrong_token_refused(&lab.server);
 
     lab.env.assert_token_not_on_disk(&[]);
@@ -322,7 +291,7 @@ fn go_shows_the_helpers_line_under_go_x_when_the_token_is_missing() {
     }
     let lab = GitLabJob::start("go_no_token");
     let mut env = lab.other_env(|b| b.server_url(lab.server.url()));
-    go_env(&mut env, &goauth_command());
+    go_env(&mut env, PRIVATE, &goauth_command());
     // A public project without commits answers go-get with 404: Go runs GOAUTH again with the
     // URL, the helper fails (a set is due, the token is missing), and Go logs its one line
     // under -x only.
@@ -334,7 +303,7 @@ fn go_shows_the_helpers_line_under_go_x_when_the_token_is_missing() {
         env.work(),
         &["mod", "download", "-x", "gitlab.test/group/empty@latest"],
     );
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     let line = out
         .stderr
         .lines()

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::auth_log::*;
+use support::clients::{link_keyring, venv};
 use support::gitlab_job::{tool_available, GitLabJob};
 use support::*;
 
@@ -58,23 +59,6 @@ fn index(label: &str) -> Index {
         url,
         other_url,
     }
-}
-
-/// Puts a `keyring` link to the helper under test, alone in a directory, first on `PATH`.
-fn link_keyring(env: &mut ClientEnv) {
-    let dir = env.home().join("keyring-bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(binary::path(), dir.join("keyring")).unwrap();
-    let path = env.var("PATH").unwrap_or_default().to_os_string();
-    let mut dirs = vec![dir];
-    dirs.extend(std::env::split_paths(&path));
-    env.set_var("PATH", std::env::join_paths(dirs).unwrap());
-}
-
-fn venv(env: &ClientEnv, name: &str) -> PathBuf {
-    let venv = env.work().join(name);
-    env.run(env.command("python3").arg("-m").arg("venv").arg(&venv));
-    venv
 }
 
 /// A venv whose pip is [`PIP_26`], installed from `CLIENT_WHEELS`; `None` (after a SKIPPED line,
@@ -169,12 +153,6 @@ fn uv_install(env: &ClientEnv, venv: &Path, index: &str, extra: &[&str]) -> Comm
 
 type Install<'a> = &'a dyn Fn(&ClientEnv, &Path, &str, &[&str]) -> Command;
 
-#[track_caller]
-fn assert_fails_without_hanging(out: &RunOutput) {
-    assert!(!out.timed_out(), "the install hung: {out}");
-    assert!(!out.success(), "the install succeeded: {out}");
-}
-
 /// What every client must show; `venv_for(env)` makes the venv the client installs into.
 fn installs_through_the_keyring_link(
     label: &str,
@@ -196,7 +174,7 @@ fn installs_through_the_keyring_link(
     let out = lab
         .env
         .run_unchecked(install(&lab.env, &venv, &url, &[]), TIMEOUT);
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     assert!(
         lab.server.log().iter().any(|r| r.status == 401)
             && lab.server.log().iter().all(|r| r.auth != AuthOutcome::Ok),
@@ -253,7 +231,7 @@ fn installs_through_the_keyring_link(
     let venv_wrong = venv_for(&wrong).expect("the same client");
     lab.server.clear_log();
     let out = wrong.run_unchecked(install(&wrong, &venv_wrong, &url, &[]), TIMEOUT);
-    assert_fails_without_hanging(&out);
+    out.assert_failed_without_hanging();
     assert_wrong_token_refused(&lab.server);
 
     lab.env.assert_token_not_on_disk(&[]);

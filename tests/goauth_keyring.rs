@@ -71,6 +71,15 @@ fn assert_prints(out: &Output, stdout: &str, code: i32) {
     assert_eq!(out.code, Some(code), "stderr: {}", out.stderr_text());
 }
 
+/// Nothing printed, exit 1, and one stderr line that names `what`.
+#[track_caller]
+fn assert_one_line_naming(out: &Output, what: &str) {
+    assert_prints(out, "", 1);
+    let stderr = out.stderr_text();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(what), "{stderr}");
+}
+
 #[test]
 fn goauth_without_a_url_prints_one_set_per_https_server() {
     let out = run(goauth(None));
@@ -145,19 +154,7 @@ fn goauth_with_a_broken_token_is_one_line_and_exit_1() {
             .arg("--token-file")
             .arg("/nonexistent/ci_job_token"),
     ] {
-        let out = run(run_);
-        assert_prints(&out, "", 1);
-        assert_eq!(
-            out.stderr_text().lines().count(),
-            1,
-            "{}",
-            out.stderr_text()
-        );
-        assert!(
-            out.stderr_text().contains("https://gitlab.example.com"),
-            "{}",
-            out.stderr_text()
-        );
+        assert_one_line_naming(&run(run_), "https://gitlab.example.com");
     }
     // The same with a URL for another origin is not an error: nothing was due.
     let other = goauth(Some("https://other.example/")).env_remove("CI_JOB_TOKEN");
@@ -304,18 +301,7 @@ fn keyring_refuses_ambiguous_command_lines() {
 fn keyring_broken_token_is_one_line_exit_1_and_set_del_store_nothing() {
     let index = "https://gitlab.example.com/simple/";
     let out = run(keyring(&["get", index, "gitlab-ci-token"]).env_remove("CI_JOB_TOKEN"));
-    assert_prints(&out, "", 1);
-    assert_eq!(
-        out.stderr_text().lines().count(),
-        1,
-        "{}",
-        out.stderr_text()
-    );
-    assert!(
-        out.stderr_text().contains("CI_JOB_TOKEN"),
-        "{}",
-        out.stderr_text()
-    );
+    assert_one_line_naming(&out, "CI_JOB_TOKEN");
 
     let home = tempfile::tempdir().unwrap();
     for words in [

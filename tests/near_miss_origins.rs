@@ -6,12 +6,12 @@
 
 mod support;
 
-use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use support::auth_log::*;
 use support::binary::{self, Output};
+use support::clients::{go_env, goauth_command, link_keyring, venv};
 use support::gitlab_job::{tool_available, GitLabJob};
 use support::near_miss::{NEAR_MISSES, SAME_ORIGIN, SERVER};
 use support::*;
@@ -194,23 +194,7 @@ fn go_with_goauth_sends_the_token_to_no_near_miss_origin() {
     n.decoy.create_empty_repo("group/empty");
     n.decoy
         .update_project("group/empty", |p| p.visibility = Visibility::Public);
-    let env = &mut n.lab.env;
-    let home = env.home().to_path_buf();
-    for (key, value) in [
-        ("GOPATH", home.join("go").into_os_string()),
-        ("GOMODCACHE", home.join("go/pkg/mod").into_os_string()),
-        ("GOCACHE", home.join(".cache/go-build").into_os_string()),
-        ("GOPROXY", "direct".into()),
-        ("GOPRIVATE", "*".into()),
-        ("GOTOOLCHAIN", "local".into()),
-        ("GOTELEMETRY", "off".into()),
-        (
-            "GOAUTH",
-            format!("{} goauth", binary::path().display()).into(),
-        ),
-    ] {
-        env.set_var(key, value);
-    }
+    go_env(&mut n.lab.env, "*", &goauth_command());
     // Module paths carry no port and Go never fetches modules over plain http, so these are the
     // near misses Go can be sent to; `group/empty` answers go-get with 404, which makes Go run
     // the helper again with that URL.
@@ -240,23 +224,8 @@ fn pip_with_the_keyring_link_sends_the_token_to_no_near_miss_origin() {
         return;
     }
     let mut n = near_misses("near_pip");
-    let dir = n.lab.env.home().join("keyring-bin");
-    fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(binary::path(), dir.join("keyring")).unwrap();
-    let path = n.lab.env.var("PATH").unwrap_or_default().to_os_string();
-    let dirs = std::iter::once(dir).chain(std::env::split_paths(&path));
-    n.lab
-        .env
-        .set_var("PATH", std::env::join_paths(dirs).unwrap());
-    let venv = n.lab.env.work().join("venv");
-    n.lab.env.run(
-        n.lab
-            .env
-            .command("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv),
-    );
+    link_keyring(&mut n.lab.env);
+    let venv = venv(&n.lab.env, "venv");
     let id = n.decoy.project_id("group/pylib");
     let http_id = n.http.project_id("group/pylib");
     let index =

@@ -455,6 +455,14 @@ impl RunOutput {
         self.status.is_none()
     }
 
+    /// The command failed, and did so by itself before its time limit: a client that retries a
+    /// refused token forever fails this (how fast it failed is never asserted).
+    #[track_caller]
+    pub fn assert_failed_without_hanging(&self) {
+        assert!(!self.timed_out(), "the command hung: {self}");
+        assert!(!self.success(), "the command succeeded: {self}");
+    }
+
     /// The stderr lines our helper wrote (they carry its prefix) among the client's own.
     pub fn helper_lines(&self) -> Vec<&str> {
         let prefix = binary::PREFIX;

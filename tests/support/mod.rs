@@ -12,6 +12,8 @@
 //! - [`auth_log`]: what the servers' request logs must show after a client ran (served with the
 //!   job token; no credentials, or never the token, at a server it is not for; a wrong token
 //!   refused);
+//! - [`clients`]: how each real client is set up (Go's environment, a venv, the `keyring` link
+//!   pip and uv run, a Python package that builds offline);
 //! - [`leaks`]: unique tokens, and the scan that finds one in files (raw or in a Basic header);
 //! - [`near_miss`]: URLs that are almost the job's server, one table for every protocol;
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
@@ -47,6 +49,7 @@
 pub mod access;
 pub mod auth_log;
 pub mod binary;
+pub mod clients;
 pub mod docs;
 pub mod env;
 mod git_backend;
