@@ -5,6 +5,8 @@
 //!
 //! - a module whose path names its repository (`gitlab.test/group/lib.git`) skips the go-get
 //!   request and is fetched by git through the helper alone;
+//! - a private module at `gitlab.test/group/two` is found by go-get and fetched by git through
+//!   the helper, with `GOAUTH=git`;
 //! - a private module in a **nested subgroup** (`gitlab.test/group/sub/proj`): GitLab's go-get
 //!   middleware answers an anonymous request with the truncated path `gitlab.test/group/sub`
 //!   (200, never 401), so with `GOAUTH=git` Go never asks for credentials and fails — the
@@ -196,10 +198,24 @@ fn go_fetches_a_nested_subgroup_module_only_with_goauth_and_sends_no_token_elsew
         ),
     );
 
-    // The control: GOAUTH=git asks git's helpers only after a 4xx, and go-get sends none.
+    // GOAUTH=git asks git's helpers only after a 4xx, and go-get sends none. For a private
+    // project at `group/two` that is enough: the anonymous go-get answer for two segments is the
+    // full path, and git fetches it through the helper.
     let mut control = lab.other_env(|b| b.server_url(lab.server.url()).token(&lab.token));
     let gitauth = format!("git {}", control.work().display());
     go_env(&mut control, PRIVATE, &gitauth);
+    create_module(
+        &lab.server,
+        "group/two",
+        &module_files("gitlab.test/group/two", "two", "const Answer = 2"),
+    );
+    let dir = app(&control, "app-two", "gitlab.test/group/two");
+    let out = go(&control, &dir, &["mod", "tidy"]);
+    assert!(out.success(), "{out}");
+    assert_served_with_the_job_token(&lab.server, &[("POST", "/group/two.git/git-upload-pack")]);
+
+    // The control: for the nested module the same fails on the truncated path.
+    lab.server.clear_log();
     let dir = app(&control, "app", "gitlab.test/group/sub/proj");
     let out = go(&control, &dir, &["mod", "tidy"]);
     out.assert_failed_without_hanging();
