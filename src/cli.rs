@@ -20,7 +20,8 @@ mod tree;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::error::ErrorKind;
@@ -202,6 +203,35 @@ pub fn read_helper_options(words: &[String]) -> Option<HelperOptions> {
     }
 }
 
+/// Every token source a command line names, found leniently — the word after each
+/// `--token-env` and `--token-file`, or after its `=`, wherever it stands, whatever else is
+/// wrong with the line — so that a usage error, written before parsing succeeded, is scrubbed
+/// of those tokens too (see [`usage`]).
+pub fn token_sources(args: &[OsString]) -> Vec<TokenSource> {
+    let mut sources = Vec::new();
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        let bytes = arg.as_bytes();
+        for option in ["--token-env", "--token-file"] {
+            let value = match bytes.strip_prefix(option.as_bytes()) {
+                Some(b"") => args.get(i + 1).map(|next| next.as_bytes()),
+                Some(rest) => rest.strip_prefix(b"="),
+                None => None,
+            };
+            let Some(value) = value else { continue };
+            let source = match option {
+                "--token-file" => TokenSource::File(PathBuf::from(OsStr::from_bytes(value))),
+                _ => match std::str::from_utf8(value) {
+                    Ok(name) => TokenSource::Env(name.to_string()),
+                    // Not a name the program could read a variable by.
+                    Err(_) => continue,
+                },
+            };
+            sources.push(source);
+        }
+    }
+    sources
+}
+
 /// `--help` and `--version` go to `out`; a usage error becomes one prefixed line on stderr
 /// (clap's multi-line report would break the one-line rule).
 pub fn usage(error: clap::Error, diagnostics: &Diagnostics, out: &mut impl Write) -> Outcome {
@@ -353,6 +383,32 @@ mod tests {
         assert_eq!(read_helper_options(&[]), Some(HelperOptions::default()));
         assert_eq!(read_helper_options(&words(&["--bogus"])), None);
         assert_eq!(read_helper_options(&words(&["configure"])), None);
+    }
+
+    #[test]
+    fn token_options_are_found_leniently_for_scrubbing() {
+        let found = token_sources(&args(&[
+            "--bogus",
+            "--token-env",
+            "MY_TOKEN",
+            "--token-file=/run/a",
+            "get",
+            "extra",
+            "--token-file",
+            "/run/b",
+            "--token-env=OTHER",
+            "--token-file",
+        ]));
+        assert_eq!(
+            found,
+            [
+                TokenSource::Env("MY_TOKEN".into()),
+                TokenSource::File("/run/a".into()),
+                TokenSource::File("/run/b".into()),
+                TokenSource::Env("OTHER".into()),
+            ]
+        );
+        assert!(token_sources(&args(&["--token-envy", "X", "get"])).is_empty());
     }
 
     #[test]

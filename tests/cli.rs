@@ -272,3 +272,54 @@ fn token_never_reaches_stderr_in_any_catalogue_case_even_when_debugging() {
         }
     }
 }
+
+#[test]
+fn usage_errors_are_scrubbed_of_every_token_source_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ci_job_token");
+    let from_file = "glcbt-64_FrOm_ThE_fIlE_0123456789";
+    std::fs::write(&file, format!("{from_file}\n")).unwrap();
+    let from_var = "glcbt-64_FrOm_My_VaR_0123456789";
+    let docker_name = dir.path().join("docker-credential-gitlab-ci");
+    std::os::unix::fs::symlink(support::binary::built(), &docker_name).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let file_eq = format!("--token-file={file_arg}");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--token-file", file_arg, "get", from_file], from_file),
+        (&[&file_eq, "get", from_file], from_file),
+        (&["get", from_file, "--token-file", file_arg], from_file),
+        (&["--token-env", "MY_TOKEN", "get", from_var], from_var),
+        (&["--token-env=MY_TOKEN", "--bogus", from_var], from_var),
+        (
+            &[
+                "--token-env",
+                "MY_TOKEN",
+                "--token-file",
+                file_arg,
+                from_var,
+            ],
+            from_var,
+        ),
+        (
+            &["--token-file", file_arg, "configure", "--fil", from_file],
+            from_file,
+        ),
+    ];
+    for program in [support::binary::path(), docker_name] {
+        for (words, secret) in cases {
+            let mut run = Run::new(&[]).program(&program).env("MY_TOKEN", from_var);
+            for word in *words {
+                run = run.arg(word);
+            }
+            let out = run.output();
+            out.assert_stderr_rules();
+            let stderr = out.stderr_text();
+            assert_eq!(out.code, Some(2), "{words:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{words:?}: {stderr}");
+            assert!(
+                !stderr.contains(secret),
+                "{words:?} echoes the token: {stderr}"
+            );
+        }
+    }
+}
