@@ -424,6 +424,18 @@ impl WireRequest {
 /// Line terminators: LF (most often), CR LF (git's reader allows it), or none (end of input).
 const TERMINATORS: &[&[u8]] = &[b"\n", b"\n", b"\r\n", b""];
 
+/// The secret a caller may already hold, rarely: a password, or git 2.46's pre-encoded
+/// credential with or without its `authtype`.
+fn secret() -> impl Strategy<Value = &'static [(&'static str, &'static str)]> {
+    prop_oneof![
+        92 => Just(&[][..]),
+        2 => Just(&[("password", "x")][..]),
+        2 => Just(&[("credential", "x")][..]),
+        2 => Just(&[("authtype", "Bearer"), ("credential", "x")][..]),
+        2 => Just(&[("credential", "")][..]),
+    ]
+}
+
 fn wire_request() -> impl Strategy<Value = WireRequest> {
     let noise = prop::sample::select(
         &[
@@ -441,14 +453,14 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
         protocol(),
         near_host(),
         username(),
-        prop::bool::weighted(0.05),
+        secret(),
         prop::collection::vec(noise, 0..3),
         any::<Index>(),
         prop::collection::vec(prop::sample::select(TERMINATORS), 8),
         prop::sample::select(&[None, None, Some("host=evil.com\n"), Some("protocol=http\n")][..]),
     )
         .prop_map(
-            |(protocol, host, username, password, noise, shuffle, terminators, after)| {
+            |(protocol, host, username, secret, noise, shuffle, terminators, after)| {
                 let mut lines: Vec<(String, Vec<u8>)> = Vec::new();
                 for (k, v) in noise {
                     // Repeating a single-value key is refused; only `key[]` may repeat here.
@@ -462,8 +474,8 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
                 if let Some(u) = username {
                     lines.push(("username".into(), u.as_bytes().to_vec()));
                 }
-                if password {
-                    lines.push(("password".into(), b"x".to_vec()));
+                for (key, value) in secret {
+                    lines.push((key.to_string(), value.as_bytes().to_vec()));
                 }
                 let mut terminators = terminators[..lines.len()].to_vec();
                 // Only the last line may end at end of input.
@@ -512,6 +524,7 @@ proptest! {
                 prop_assert!(username_ok(Some(username)), "{:?}: {:?}", reader, shown);
             }
             prop_assert!(values(b"password=").is_empty(), "{:?}: {:?}", reader, shown);
+            prop_assert!(values(b"credential=").is_empty(), "{:?}: {:?}", reader, shown);
         }
         // An exact request with clean values must be answered.
         let clean = |v: &[u8]| !v.iter().any(|b| matches!(b, b'\r' | b'\n' | 0));
@@ -520,7 +533,8 @@ proptest! {
         let expected = exact(protocol, host)
             && clean(host)
             && username_ok(request.value("username"))
-            && request.value("password").is_none();
+            && request.value("password").is_none()
+            && request.value("credential").is_none();
         prop_assert!(answered || !expected, "declined {:?}", shown);
     }
 }
