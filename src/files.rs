@@ -161,6 +161,13 @@ impl From<io::Error> for ReplaceError {
     }
 }
 
+/// The lock file of `target`, as git names it: `<file>.lock`.
+pub fn lock_path(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
 /// A file being replaced: its new content is built in `<file>.lock`, and only [`commit`]
 /// renames it over the file. Dropped without a commit, the lock file is removed and the file
 /// is as it was — whatever failed in between.
@@ -185,9 +192,7 @@ impl Replacement {
             Err(ReadError::TooLarge) => return Err(ReplaceError::Io(io::ErrorKind::InvalidData)),
             Err(ReadError::Io(kind)) => return Err(ReplaceError::Io(kind)),
         };
-        let mut name = target.as_os_str().to_os_string();
-        name.push(".lock");
-        let lock = PathBuf::from(name);
+        let lock = lock_path(target);
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);

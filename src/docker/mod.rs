@@ -16,7 +16,7 @@
 pub mod config_json;
 pub mod registry;
 
-pub use config_json::{ConfigError, ConfigUpdate, HELPER_NAME};
+pub use config_json::{ConfigError, ConfigUpdate, HELPER_NAME, MAX_CONFIG_BYTES};
 pub use registry::{
     configured_registries, decide_registry, NotFound, Registry, RegistryDecision, RegistryError,
     RegistryOrigin, MAX_GET_BYTES, VARIABLES,
@@ -277,10 +277,7 @@ pub fn configure_and_report(
     env: &Env,
     out: &mut impl Write,
 ) -> Result<ConfigUpdate, Error> {
-    let path = config_json::path(
-        env.get("DOCKER_CONFIG").map(Path::new),
-        env.get("HOME").map(Path::new),
-    )?;
+    let path = config_path(env)?;
     let update = config_json::write(registries, &path)?;
     let names: Vec<&str> = registries.iter().map(|r| r.name.as_str()).collect();
     let file = path.display();
@@ -303,6 +300,38 @@ pub fn configure_and_report(
     }
     write_out(out, report.as_bytes())?;
     Ok(update)
+}
+
+/// `configure --dry-run --docker`: what [`configure_and_report`] would change, on `out`, after
+/// the same checks (a registry is known; the file is a regular JSON file within bounds).
+pub fn preview_configure(
+    registries: &[Registry],
+    env: &Env,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let (file, update) = config_json::preview(registries, &config_path(env)?)?;
+    let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+    let line = match update.content {
+        Some(_) => format!(
+            "# docker: add credHelpers {} (value \"{HELPER_NAME}\") to {}\n",
+            names.join(", "),
+            file.display()
+        ),
+        None => format!(
+            "# docker: {}: already configured for {}\n",
+            file.display(),
+            names.join(", ")
+        ),
+    };
+    write_out(out, line.as_bytes())
+}
+
+/// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+fn config_path(env: &Env) -> Result<std::path::PathBuf, Error> {
+    Ok(config_json::path(
+        env.get("DOCKER_CONFIG").map(Path::new),
+        env.get("HOME").map(Path::new),
+    )?)
 }
 
 #[cfg(test)]
