@@ -31,7 +31,6 @@ use clap::{CommandFactory, FromArgMatches};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
 use git_credential_gitlab_ci::options::HelperOptions;
 use git_credential_gitlab_ci::outcome::Outcome;
-use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
 use git_credential_gitlab_ci::program::Invocation;
 use git_credential_gitlab_ci::token::TokenSource;
 use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value};
@@ -81,14 +80,11 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
     let cli = tree::Cli::from_arg_matches(&matches)?;
     // The helper options are global in the tree (git puts them before the operation, users
     // after the verb); a verb they do not apply to refuses them.
-    for option in not_for(&cli.verb) {
+    for (option, why) in not_for(&cli.verb) {
         if args::given(&matches, option) {
             return Err(clap::Error::raw(
                 ErrorKind::ArgumentConflict,
-                format!(
-                    "{option} does not apply to {}; it answers for registries, always as {DEFAULT_USERNAME}: use --registry",
-                    verb_name(&cli.verb)
-                ),
+                format!("{option} does not apply to {why}"),
             ));
         }
     }
@@ -175,25 +171,14 @@ fn quick(args: &[OsString], docker: bool) -> Option<Invocation> {
     ))
 }
 
-/// The helper options a verb does not take (they are global in the tree).
-fn not_for(verb: &tree::Verb) -> &'static [&'static str] {
+/// The helper options a verb does not take (they are global in the tree), each with what the
+/// message says instead.
+fn not_for(verb: &tree::Verb) -> &'static [(&'static str, &'static str)] {
+    const DOCKER: &str =
+        "the docker mode, which answers for registries, always as gitlab-ci-token; use --registry";
     match verb {
-        // The docker mode answers for registries, always as gitlab-ci-token.
-        tree::Verb::Docker(_) => &["--server", "--username"],
+        tree::Verb::Docker(_) => &[("--server", DOCKER), ("--username", DOCKER)],
         _ => &[],
-    }
-}
-
-fn verb_name(verb: &tree::Verb) -> &'static str {
-    match verb {
-        tree::Verb::Get => "get",
-        tree::Verb::Store => "store",
-        tree::Verb::Erase => "erase",
-        tree::Verb::Docker(_) => "the docker mode",
-        tree::Verb::Configure(_) => "configure",
-        tree::Verb::Unconfigure(_) => "unconfigure",
-        tree::Verb::Doctor(_) => "doctor",
-        tree::Verb::Other(_) => "an unknown operation",
     }
 }
 
@@ -359,6 +344,7 @@ pub fn usage(error: clap::Error, diagnostics: &Diagnostics, out: &mut impl Write
 #[cfg(test)]
 mod tests {
     use super::*;
+    use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
 
     fn args(words: &[&str]) -> Vec<OsString> {
         std::iter::once(helper_value::BINARY_NAME)
