@@ -73,6 +73,12 @@ pub enum StrictError {
 /// percent-decoding in the host, IPv4 shorthand, `\` as a separator, a missing `//` — the URL
 /// means different things to different clients and is refused.
 pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
+    read_strictly_with_url(text).map(|(strict, _)| strict)
+}
+
+/// [`read_strictly`], with the `url` crate's reading of the same text (for the parts the
+/// strict reading does not split out: the scheme as parsed, query, fragment, path).
+pub fn read_strictly_with_url(text: &str) -> Result<(Strict<'_>, url::Url), StrictError> {
     let not_canonical = StrictError::Ambiguous("its host is not written in canonical form");
     let parsed = parse(text).map_err(|refusal| match refusal {
         Refusal::PercentInHost => not_canonical,
@@ -99,11 +105,12 @@ pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
     if !raw_host.eq_ignore_ascii_case(parsed.host_str().unwrap_or("").as_bytes()) {
         return Err(not_canonical);
     }
-    Ok(Strict {
+    let strict = Strict {
         scheme,
         host_port,
         userinfo,
-    })
+    };
+    Ok((strict, parsed))
 }
 
 /// Splits `host[:port]` (with `[v6]` literals) at the port separator, without validating the
