@@ -15,12 +15,15 @@
 mod args;
 #[path = "cli/help.rs"]
 mod help;
+#[path = "cli/suggest.rs"]
+mod suggest;
 #[path = "cli/tree.rs"]
 mod tree;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::error::ErrorKind;
@@ -28,7 +31,6 @@ use clap::{CommandFactory, FromArgMatches};
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
 use git_credential_gitlab_ci::options::HelperOptions;
 use git_credential_gitlab_ci::outcome::Outcome;
-use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
 use git_credential_gitlab_ci::program::Invocation;
 use git_credential_gitlab_ci::token::TokenSource;
 use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value, keyring};
@@ -73,8 +75,8 @@ pub fn keyring_command() -> clap::Command {
 /// `--help` and `--version`, for [`usage`] to print.
 pub fn parse(args: &[OsString]) -> Result<Invocation, clap::Error> {
     if args.first().is_some_and(|name| is_keyring_name(name)) {
-        let cli =
-            tree::KeyringCli::from_arg_matches(&keyring_command().try_get_matches_from(args)?)?;
+        let matches = keyring_command().try_get_matches_from(args)?;
+        let cli = tree::KeyringCli::from_arg_matches(&matches)?;
         return Ok(Invocation::Keyring(
             cli.helper.0,
             keyring_request(cli.keyring),
@@ -87,30 +89,51 @@ pub fn parse(args: &[OsString]) -> Result<Invocation, clap::Error> {
     }
 }
 
+/// The verbs besides git's operations (`get`, `store`, `erase`), kept equal to the tree's
+/// subcommands by a test: words the small command leaves to the full tree — all but `goauth`,
+/// which Go runs before every HTTPS fetch, so the small command takes it.
+const VERBS: &[&str] = &[
+    "docker",
+    "configure",
+    "unconfigure",
+    "doctor",
+    "goauth",
+    "keyring",
+];
+
 /// The command line parsed by the full tree.
 fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error> {
     if docker {
         let matches = docker_command().try_get_matches_from(args)?;
         let cli = tree::DockerCli::from_arg_matches(&matches)?;
-        return Ok(docker_invocation(cli.token.0, cli.docker));
+        return docker_invocation(cli.token.0, cli.docker, docker_command());
     }
-    let cli = tree::Cli::from_arg_matches(&command().try_get_matches_from(args)?)?;
+    let matches = command().try_get_matches_from(args)?;
+    let cli = tree::Cli::from_arg_matches(&matches)?;
+    // The helper options are global in the tree (git puts them before the operation, users
+    // after the verb); a verb they do not apply to refuses them.
+    for (option, why) in not_for(&cli.verb) {
+        if args::given(&matches, option) {
+            return Err(clap::Error::raw(
+                ErrorKind::ArgumentConflict,
+                format!("{option} does not apply to {why}"),
+            ));
+        }
+    }
     let options = cli.helper.0;
     Ok(match cli.verb {
         tree::Verb::Get => Invocation::Helper(options, helper::Operation::Get),
         tree::Verb::Store => Invocation::Helper(options, helper::Operation::Store),
         tree::Verb::Erase => Invocation::Helper(options, helper::Operation::Erase),
-        tree::Verb::Other(_) => Invocation::Helper(options, helper::Operation::Other),
-        tree::Verb::Docker(docker) => {
-            // The docker mode answers for registries, always as gitlab-ci-token.
-            if !options.servers.is_empty() || options.username != DEFAULT_USERNAME {
-                return Err(clap::Error::raw(
-                    ErrorKind::ArgumentConflict,
-                    "--server and --username do not apply to the docker mode; use --registry",
-                ));
+        tree::Verb::Other(words) => {
+            // git's rule for forward compatibility: an unknown operation, git's last word, is
+            // ignored. Followed by more, it is no operation of git's but a mistyped verb.
+            if words.len() > 1 {
+                return Err(unknown_word(&words[0], command()));
             }
-            docker_invocation(options.token, docker)
+            Invocation::Helper(options, helper::Operation::Other)
         }
+        tree::Verb::Docker(docker) => docker_invocation(options.token, docker, command())?,
         tree::Verb::Configure(args) => Invocation::Configure(
             configure::Action::Configure,
             configure_options(args),
@@ -118,7 +141,7 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
         ),
         tree::Verb::Unconfigure(args) => Invocation::Configure(
             configure::Action::Unconfigure,
-            configure_options(args),
+            unconfigure_options(args),
             options,
         ),
         tree::Verb::Goauth(args) => Invocation::Goauth(options, args.url),
@@ -186,7 +209,7 @@ fn quick(args: &[OsString], docker: bool) -> Option<Invocation> {
         Some("get") => helper::Operation::Get,
         Some("store") => helper::Operation::Store,
         Some("erase") => helper::Operation::Erase,
-        Some("docker" | "configure" | "unconfigure" | "doctor" | "keyring") => return None,
+        Some(word) if VERBS.contains(&word) => return None,
         // The full tree gives an unknown word everything after it; the same only when nothing
         // follows it.
         _ if !args::operation_is_last(&matches) => return None,
@@ -198,7 +221,44 @@ fn quick(args: &[OsString], docker: bool) -> Option<Invocation> {
     ))
 }
 
-fn docker_invocation(token: TokenSource, args: tree::DockerArgs) -> Invocation {
+/// The helper options a verb does not take (they are global in the tree), each with what the
+/// message says instead.
+fn not_for(verb: &tree::Verb) -> &'static [(&'static str, &'static str)] {
+    const DOCKER: &str =
+        "the docker mode, which answers for registries, always as gitlab-ci-token; use --registry";
+    match verb {
+        tree::Verb::Docker(_) => &[("--server", DOCKER), ("--username", DOCKER)],
+        _ => &[],
+    }
+}
+
+/// A usage error for an unknown word followed by more arguments, suggesting the verb of
+/// `tree` it most likely stands for.
+fn unknown_word(word: &OsStr, tree: clap::Command) -> clap::Error {
+    let shown = git_credential_gitlab_ci::diagnostics::shown(word.as_bytes());
+    let verbs: Vec<String> = tree
+        .get_subcommands()
+        .map(|verb| verb.get_name().to_string())
+        .collect();
+    let near = match word.to_str() {
+        Some(word) => suggest::closest(word, verbs.iter().map(String::as_str)),
+        None => Vec::new(),
+    };
+    let hint = match near.is_empty() {
+        false => format!("did you mean {}?", near.join(" or ")),
+        true => format!("the operations and verbs are {}", verbs.join(", ")),
+    };
+    clap::Error::raw(
+        ErrorKind::InvalidSubcommand,
+        format!("unknown operation '{shown}' followed by more arguments; {hint}"),
+    )
+}
+
+fn docker_invocation(
+    token: TokenSource,
+    args: tree::DockerArgs,
+    tree: clap::Command,
+) -> Result<Invocation, clap::Error> {
     use tree::DockerOperation as Op;
     let args::Global(args::Registries(registries)) = args.registries;
     let operation = match args.operation {
@@ -207,9 +267,20 @@ fn docker_invocation(token: TokenSource, args: tree::DockerArgs) -> Invocation {
         Op::Erase => docker::Operation::Erase,
         Op::List => docker::Operation::List,
         Op::Configure => docker::Operation::Configure,
+        Op::Other(words) if words.len() > 1 => {
+            let docker = match tree.find_subcommand("docker") {
+                Some(docker) => docker.clone(),
+                None => tree,
+            };
+            return Err(unknown_word(&words[0], docker));
+        }
         Op::Other(_) => docker::Operation::Other,
     };
-    Invocation::Docker(token, docker::Options { registries }, operation)
+    Ok(Invocation::Docker(
+        token,
+        docker::Options { registries },
+        operation,
+    ))
 }
 
 fn keyring_request(args: tree::KeyringArgs) -> keyring::Request {
@@ -233,20 +304,32 @@ fn keyring_request(args: tree::KeyringArgs) -> keyring::Request {
     }
 }
 
-fn configure_options(args: tree::ConfigureArgs) -> configure::Options {
-    let target = match (args.file, args.system, args.global) {
-        (Some(file), _, _) => configure::Target::File(file),
+fn target(args: &tree::TargetArgs) -> configure::Target {
+    match (&args.file, args.system, args.global) {
+        (Some(file), _, _) => configure::Target::File(file.clone()),
         (None, true, _) => configure::Target::System,
         (None, false, true) => configure::Target::Global,
         (None, false, false) => configure::Target::Auto,
-    };
+    }
+}
+
+fn configure_options(args: tree::ConfigureArgs) -> configure::Options {
     configure::Options {
-        target,
+        target: target(&args.target),
         rewrite_ssh: args.rewrite_ssh,
-        dry_run: args.dry_run,
+        dry_run: args.target.dry_run,
         docker: args.docker.then_some(docker::Options {
             registries: args.registries,
         }),
+    }
+}
+
+fn unconfigure_options(args: tree::UnconfigureArgs) -> configure::Options {
+    configure::Options {
+        target: target(&args.target),
+        rewrite_ssh: args.rewrite_ssh,
+        dry_run: args.target.dry_run,
+        docker: None,
     }
 }
 
@@ -265,6 +348,35 @@ pub fn read_helper_options(words: &[String]) -> Option<HelperOptions> {
     }
 }
 
+/// Every token source a command line names, found leniently — the word after each
+/// `--token-env` and `--token-file`, or after its `=`, wherever it stands, whatever else is
+/// wrong with the line — so that a usage error, written before parsing succeeded, is scrubbed
+/// of those tokens too (see [`usage`]).
+pub fn token_sources(args: &[OsString]) -> Vec<TokenSource> {
+    let mut sources = Vec::new();
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        let bytes = arg.as_bytes();
+        for option in ["--token-env", "--token-file"] {
+            let value = match bytes.strip_prefix(option.as_bytes()) {
+                Some(b"") => args.get(i + 1).map(|next| next.as_bytes()),
+                Some(rest) => rest.strip_prefix(b"="),
+                None => None,
+            };
+            let Some(value) = value else { continue };
+            let source = match option {
+                "--token-file" => TokenSource::File(PathBuf::from(OsStr::from_bytes(value))),
+                _ => match std::str::from_utf8(value) {
+                    Ok(name) => TokenSource::Env(name.to_string()),
+                    // Not a name the program could read a variable by.
+                    Err(_) => continue,
+                },
+            };
+            sources.push(source);
+        }
+    }
+    sources
+}
+
 /// `--help` and `--version` go to `out`; a usage error becomes one prefixed line on stderr
 /// (clap's multi-line report would break the one-line rule).
 pub fn usage(error: clap::Error, diagnostics: &Diagnostics, out: &mut impl Write) -> Outcome {
@@ -281,11 +393,19 @@ pub fn usage(error: clap::Error, diagnostics: &Diagnostics, out: &mut impl Write
             }
         }
         _ => {
+            // clap's first paragraph, on one line (a list of missing arguments follows its
+            // colon on lines of their own); the usage and tips after it are left out.
             let rendered = error.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let first = rendered.split("\n\n").next().unwrap_or_default();
+            let first = first.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            let message = match first.is_empty() {
+                true => "invalid arguments",
+                false => first,
+            };
+            let separator = if message.ends_with('?') { " " } else { "; " };
             diagnostics.error(&format_args!(
-                "{message}; see git-credential-gitlab-ci --help"
+                "{message}{separator}see git-credential-gitlab-ci --help"
             ));
             Outcome::Usage
         }
@@ -295,6 +415,7 @@ pub fn usage(error: clap::Error, diagnostics: &Diagnostics, out: &mut impl Write
 #[cfg(test)]
 mod tests {
     use super::*;
+    use git_credential_gitlab_ci::policy::DEFAULT_USERNAME;
 
     fn args(words: &[&str]) -> Vec<OsString> {
         std::iter::once(helper_value::BINARY_NAME)
@@ -376,6 +497,7 @@ mod tests {
         ] {
             assert!(quick(&args(words), false).is_some(), "{words:?}");
         }
+        assert!(quick(&args(&["frobnicate", "--server", "x"]), false).is_none());
         // Go runs goauth before every HTTPS fetch: the small command answers it, URL or not.
         for words in [
             &["goauth"][..],
@@ -387,7 +509,6 @@ mod tests {
                 "{words:?}"
             );
         }
-        assert!(quick(&args(&["frobnicate", "--server", "x"]), false).is_none());
     }
 
     #[test]
@@ -542,6 +663,149 @@ mod tests {
         assert_eq!(read_helper_options(&[]), Some(HelperOptions::default()));
         assert_eq!(read_helper_options(&words(&["--bogus"])), None);
         assert_eq!(read_helper_options(&words(&["configure"])), None);
+    }
+
+    #[test]
+    fn token_options_are_found_leniently_for_scrubbing() {
+        let found = token_sources(&args(&[
+            "--bogus",
+            "--token-env",
+            "MY_TOKEN",
+            "--token-file=/run/a",
+            "get",
+            "extra",
+            "--token-file",
+            "/run/b",
+            "--token-env=OTHER",
+            "--token-file",
+        ]));
+        assert_eq!(
+            found,
+            [
+                TokenSource::Env("MY_TOKEN".into()),
+                TokenSource::File("/run/a".into()),
+                TokenSource::File("/run/b".into()),
+                TokenSource::Env("OTHER".into()),
+            ]
+        );
+        assert!(token_sources(&args(&["--token-envy", "X", "get"])).is_empty());
+    }
+
+    #[test]
+    fn the_verbs_the_small_command_leaves_alone_are_the_trees() {
+        let tree: Vec<String> = command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .filter(|name| !["get", "store", "erase"].contains(&name.as_str()))
+            .collect();
+        assert_eq!(tree, VERBS);
+    }
+
+    #[test]
+    fn an_unknown_word_is_ignored_only_as_the_single_last_argument() {
+        let ignored = Ok(Invocation::Helper(
+            HelperOptions::default(),
+            helper::Operation::Other,
+        ));
+        assert_eq!(parse(&args(&["frobnicate"])).map_err(|e| e.kind()), ignored);
+        assert_eq!(parse(&args(&["capability"])).map_err(|e| e.kind()), ignored);
+        for (words, hint) in [
+            (&["confgure", "--global"][..], "did you mean configure?"),
+            (&["doctr", "https://x/y.git"], "did you mean doctor?"),
+            (&["docter", "x"], "did you mean docker or doctor?"),
+            (
+                &["frobnicate", "--server", "x"],
+                "the operations and verbs are get, ",
+            ),
+            (&["docker", "lsit", "x"], "did you mean list?"),
+        ] {
+            let error = parse(&args(words)).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidSubcommand, "{words:?}");
+            assert!(error.to_string().contains(hint), "{words:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn each_verb_takes_only_its_options() {
+        for words in [
+            &["unconfigure", "--docker"][..],
+            &["unconfigure", "--registry", "r.example"],
+            &["doctor", "--rewrite-ssh"],
+            &["doctor", "--dry-run"],
+            &["doctor", "--global"],
+            &["docker", "--server", "x", "get"],
+            &["--username", "gitlab-ci-token", "docker", "get"],
+            &["get", "--dry-run"],
+            &["store", "--global"],
+            &["configure", "--registry", "r.example"],
+        ] {
+            assert!(parse(&args(words)).is_err(), "{words:?} accepted");
+        }
+        for words in [
+            &["unconfigure", "--global", "--rewrite-ssh", "--dry-run"][..],
+            &[
+                "unconfigure",
+                "--file",
+                "f",
+                "--server",
+                "s",
+                "--token-file",
+                "t",
+            ],
+            &[
+                "configure",
+                "--global",
+                "--docker",
+                "--registry",
+                "r",
+                "--rewrite-ssh",
+            ],
+            &[
+                "doctor",
+                "--server",
+                "s",
+                "--token-env",
+                "T",
+                "--timeout",
+                "5",
+            ],
+            &["docker", "--registry", "r", "--token-file", "t", "get"],
+        ] {
+            assert!(parse(&args(words)).is_ok(), "{words:?} refused");
+        }
+    }
+
+    #[test]
+    fn doctor_timeout_is_bounded() {
+        for value in [
+            "0",
+            "3601",
+            "18446744073709551615",
+            "-1",
+            "+5",
+            " 5",
+            "1e3",
+            "",
+        ] {
+            let error = parse(&args(&["doctor", "--timeout", value])).unwrap_err();
+            assert_ne!(error.kind(), ErrorKind::DisplayHelp, "{value:?}");
+        }
+        for (value, seconds) in [("1", 1), ("3600", tree::MAX_TIMEOUT_SECONDS)] {
+            let Ok(Invocation::Doctor(options, _)) = parse(&args(&["doctor", "--timeout", value]))
+            else {
+                panic!("--timeout {value} refused");
+            };
+            assert_eq!(options.timeout, Duration::from_secs(seconds));
+        }
+        let help = command()
+            .find_subcommand_mut("doctor")
+            .unwrap()
+            .render_help();
+        let limit = format!("1 to {}", tree::MAX_TIMEOUT_SECONDS);
+        assert!(
+            help.to_string().contains(&limit),
+            "doctor --help states {limit}"
+        );
     }
 
     #[test]

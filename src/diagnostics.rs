@@ -5,13 +5,21 @@
 //! `GOAUTH=git` reads the helper's combined output and would take `password=…` on stderr for a
 //! credential; and no secret, even one that reached a message by mistake (a token passed as an
 //! argument value, say).
+//!
+//! The secrets are those of every token source in use ([`Diagnostics::for_sources`]):
+//! `CI_JOB_TOKEN` always, each `--token-env` variable, and each `--token-file`'s content. A
+//! token file is read only when a line is about to be written — the protocol path writes none,
+//! so it stays cheap — and read the way [`crate::token`] reads it: bounded, never blocking.
 
 use std::fmt::Display;
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
 use crate::env::Env;
+use crate::token::{self, TokenSource, DEFAULT_TOKEN_ENV};
 
 pub const PREFIX: &str = "git-credential-gitlab-ci:";
 
@@ -26,12 +34,27 @@ pub const MIN_SCRUB_LEN: usize = 8;
 pub struct Diagnostics {
     debug: bool,
     secrets: Vec<Zeroizing<String>>,
+    /// Token files, whose content is read into `file_secrets` before the first line is written.
+    token_files: Vec<PathBuf>,
+    file_secrets: OnceLock<Vec<Zeroizing<String>>>,
 }
 
 impl Diagnostics {
-    /// The debug switch and the values to scrub (those of `token_vars`), from the snapshot.
-    pub fn from_env(env: &Env, token_vars: &[&str]) -> Self {
-        let secrets = token_vars
+    /// The debug switch from the snapshot, and the secrets of every token source in `sources`
+    /// (besides `CI_JOB_TOKEN`, set in every job whatever the helper reads): each variable's
+    /// value from the snapshot, each file's content when a line is first written.
+    pub fn for_sources(env: &Env, sources: &[TokenSource]) -> Self {
+        let mut names = vec![DEFAULT_TOKEN_ENV];
+        let mut token_files = Vec::new();
+        for source in sources {
+            match source {
+                TokenSource::Env(name) => names.push(name),
+                TokenSource::File(path) => token_files.push(path.clone()),
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        let secrets = names
             .iter()
             .filter_map(|name| env.get(name)?.to_str())
             .map(|value| Zeroizing::new(value.to_string()))
@@ -39,11 +62,19 @@ impl Diagnostics {
         Diagnostics {
             debug: env.flag(DEBUG_ENV),
             secrets,
+            token_files,
+            file_secrets: OnceLock::new(),
         }
     }
 
+    /// Exactly these secrets (tests).
     pub fn new(debug: bool, secrets: Vec<Zeroizing<String>>) -> Self {
-        Diagnostics { debug, secrets }
+        Diagnostics {
+            debug,
+            secrets,
+            token_files: Vec::new(),
+            file_secrets: OnceLock::new(),
+        }
     }
 
     pub fn debug_enabled(&self) -> bool {
@@ -67,7 +98,13 @@ impl Diagnostics {
     /// of what git said).
     pub fn scrub(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for secret in &self.secrets {
+        let from_files = self.file_secrets.get_or_init(|| {
+            self.token_files
+                .iter()
+                .filter_map(|path| token::file_secret(path))
+                .collect()
+        });
+        for secret in self.secrets.iter().chain(from_files) {
             if secret.len() >= MIN_SCRUB_LEN && text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), "[REDACTED]");
             }
@@ -161,12 +198,41 @@ mod tests {
             ("MY_TOKEN", "glcbt-64_from_my_var"),
             (DEBUG_ENV, "1"),
         ]);
-        let d = Diagnostics::from_env(&env, &["CI_JOB_TOKEN", "MY_TOKEN", "UNSET"]);
+        let sources = [
+            TokenSource::Env("MY_TOKEN".into()),
+            TokenSource::Env("UNSET".into()),
+        ];
+        let d = Diagnostics::for_sources(&env, &sources);
         assert!(d.debug_enabled());
         assert_eq!(
             d.scrub("glcbt-64_from_the_job glcbt-64_from_my_var"),
             "[REDACTED] [REDACTED]"
         );
+        let d = Diagnostics::for_sources(&env, &[]);
+        assert_eq!(
+            d.scrub("glcbt-64_from_the_job glcbt-64_from_my_var"),
+            "[REDACTED] glcbt-64_from_my_var",
+            "CI_JOB_TOKEN always"
+        );
+    }
+
+    #[test]
+    fn token_files_are_scrubbed_and_read_only_when_a_line_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ci_job_token");
+        let env = Env::from_vars::<&str, &str>([]);
+        let d = Diagnostics::for_sources(&env, &[TokenSource::File(path.clone())]);
+        // Written after the diagnostics were made: nothing was read yet.
+        std::fs::write(&path, "glcbt-64_from_a_file\n").unwrap();
+        assert_eq!(
+            d.line(&"argument 'glcbt-64_from_a_file' unexpected"),
+            "git-credential-gitlab-ci: argument '[REDACTED]' unexpected\n"
+        );
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let d = Diagnostics::for_sources(&env, &[TokenSource::File(fifo)]);
+        assert_eq!(d.scrub("never blocks"), "never blocks");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum GitError {
     },
     #[error("{command} failed: {message}")]
     Failed { command: String, message: String },
+    #[error("{} is not a regular file, so it is not read as git configuration", .0.display())]
+    NotRegular(PathBuf),
 }
 
 /// The git program used to read and write configuration, run with the environment snapshot.
@@ -84,10 +86,13 @@ impl<'a> Git<'a> {
         })
     }
 
-    /// Every entry of one file, in file order; none when the file does not exist.
+    /// Every entry of one file, in file order; none when the file does not exist. Only a
+    /// regular file is handed to git: git would block reading a FIFO with no writer.
     pub fn list_file(&self, file: &Path) -> Result<Vec<Entry>, GitError> {
-        if !file.exists() {
-            return Ok(Vec::new());
+        match std::fs::metadata(file) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Ok(meta) if !meta.is_file() => return Err(GitError::NotRegular(file.to_path_buf())),
+            _ => {}
         }
         let out = self.run(
             &[

@@ -36,6 +36,7 @@ pub mod diagnostics;
 pub mod docker;
 pub mod doctor;
 pub mod env;
+pub mod files;
 pub mod git;
 pub mod git_failure;
 pub mod gitconfig;

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use git_credential_gitlab_ci::diagnostics::Diagnostics;
 use git_credential_gitlab_ci::env::Env;
 use git_credential_gitlab_ci::program;
-use git_credential_gitlab_ci::token::DEFAULT_TOKEN_ENV;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -31,8 +30,12 @@ fn main() -> ExitCode {
             )
         }
         Err(error) => {
-            let env = Env::read([DEFAULT_TOKEN_ENV], argv0);
-            let diagnostics = Diagnostics::from_env(&env, &[DEFAULT_TOKEN_ENV]);
+            // Parsing failed, so the token options are found leniently: the message may quote
+            // a word that is the token of any of them.
+            let sources = cli::token_sources(&args);
+            let names: Vec<&str> = sources.iter().flat_map(|s| s.secret_variables()).collect();
+            let env = Env::read(names, argv0);
+            let diagnostics = Diagnostics::for_sources(&env, &sources);
             cli::usage(error, &diagnostics, &mut io::stdout().lock())
         }
     };

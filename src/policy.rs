@@ -28,7 +28,7 @@ pub enum Decline {
     OtherHost,
     /// The request names a user other than ours.
     OtherUser,
-    /// The caller already has a password.
+    /// The caller already has a secret (`password=` or `credential=`).
     HasPassword,
 }
 
@@ -43,7 +43,7 @@ impl fmt::Display for Decline {
             Decline::OtherProtocol => "the protocol is not the scheme of a configured server",
             Decline::OtherHost => "the host and port are not those of a configured server",
             Decline::OtherUser => "the request names a user other than the configured one",
-            Decline::HasPassword => "the request already carries a password",
+            Decline::HasPassword => "the request already carries a password or credential",
         })
     }
 }
@@ -205,6 +205,19 @@ mod tests {
                 no,
             ),
             ("protocol=https\nhost=gitlab.example.com\npassword=", no),
+            (
+                "protocol=https\nhost=gitlab.example.com\nauthtype=Bearer\ncredential=abc",
+                no,
+            ),
+            (
+                "protocol=https\nhost=gitlab.example.com\ncredential=abc",
+                no,
+            ),
+            ("protocol=https\nhost=gitlab.example.com\ncredential=", no),
+            (
+                "capability[]=authtype\nprotocol=https\nhost=gitlab.example.com\nauthtype=Basic",
+                yes,
+            ),
             ("url=https://u:p@gitlab.example.com/", no),
             ("url=https://gitlab.example.com:8443/", no),
             ("Host=gitlab.example.com\nprotocol=https", no),

@@ -73,7 +73,7 @@ pub fn run(
     input: impl BufRead,
     output: &mut impl Write,
 ) -> Outcome {
-    let diagnostics = Diagnostics::from_env(env, &invocation.token().secret_variables());
+    let diagnostics = Diagnostics::for_sources(env, std::slice::from_ref(invocation.token()));
     match invocation {
         Invocation::Helper(options, operation) => {
             helper::run(operation, &options, env, input, output, &diagnostics)

@@ -47,12 +47,15 @@ pub enum ProtocolError {
 
 /// The attributes of a request that matter for the decision. Values are kept as raw bytes so
 /// that nothing is decoded, trimmed or mapped on the way: what git sent is what gets compared.
-/// Only the *presence* of a password is kept; its bytes are never stored.
+/// Only the *presence* of a secret is kept; its bytes are never stored.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Request {
     pub protocol: Option<Vec<u8>>,
     pub host: Option<Vec<u8>>,
     pub username: Option<Vec<u8>>,
+    /// The caller already has a secret: a `password=` (possibly empty, as git reads it), a
+    /// password in `url=`, or a `credential=` — git 2.46's pre-encoded credential, sent with
+    /// or without its `authtype=`.
     pub has_password: bool,
 }
 
@@ -208,7 +211,7 @@ impl Fields {
             b"protocol" => self.protocol = Some(value.to_vec()),
             b"host" => self.host = Some(value.to_vec()),
             b"username" => self.username = Some(value.to_vec()),
-            b"password" => self.has_password = true,
+            b"password" | b"credential" => self.has_password = true,
             b"url" => self.url = Some(value.to_vec()),
             _ => {} // Unknown attributes are ignored, as the protocol asks.
         }

@@ -2,7 +2,6 @@
 //! comparison every protocol uses to decide whether a request is for one of them.
 
 use std::borrow::Cow;
-use std::ffi::OsStr;
 use std::fmt;
 
 use crate::env::Env;
@@ -62,24 +61,73 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A server setting that cannot be used. The value is not repeated in the message: it is
-/// configuration, but a URL may carry a password.
+/// A setting a server is read from, as messages name it: each variable on its own, so that
+/// the message says which one to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    ServerUrl,
+    ServerProtocol,
+    ServerHost,
+    ServerPort,
+    /// A `--server` option.
+    Option,
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Setting::ServerUrl => "CI_SERVER_URL",
+            Setting::ServerProtocol => "CI_SERVER_PROTOCOL",
+            Setting::ServerHost => "CI_SERVER_HOST",
+            Setting::ServerPort => "CI_SERVER_PORT",
+            Setting::Option => "--server",
+        })
+    }
+}
+
+impl From<Origin> for Setting {
+    fn from(origin: Origin) -> Setting {
+        match origin {
+            Origin::ServerUrl => Setting::ServerUrl,
+            Origin::ServerHost => Setting::ServerHost,
+            Origin::Option => Setting::Option,
+        }
+    }
+}
+
+/// A server setting that cannot be used: a configuration error, never a half-understood
+/// server. The value is not repeated in the message: it is configuration, but a URL may carry
+/// a password.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ServerError {
+    #[error("{setting} is not valid UTF-8; set it to the GitLab server, e.g. https://gitlab.example.com")]
+    NotUtf8 { setting: Setting },
     #[error(
-        "{origin} is not a valid URL or host[:port]; use a value like https://gitlab.example.com"
+        "{setting} is not a valid URL or host[:port]; use a value like https://gitlab.example.com"
     )]
-    Invalid { origin: Origin },
-    #[error("{origin} must use https:// or http://")]
-    Scheme { origin: Origin },
+    Invalid { setting: Setting },
+    #[error("{setting} must be a URL with its scheme, like https://gitlab.example.com")]
+    NoScheme { setting: Setting },
+    #[error("{setting} must use https:// or http://")]
+    Scheme { setting: Setting },
     #[error(
-        "{origin} must not contain a user name or password; the token comes from the environment"
+        "{setting} must not contain a user name or password; the token comes from the environment"
     )]
-    Credentials { origin: Origin },
-    #[error("{origin} must not contain a query or fragment")]
-    QueryOrFragment { origin: Origin },
+    Credentials { setting: Setting },
+    #[error("{setting} must not contain a query or fragment")]
+    QueryOrFragment { setting: Setting },
+    #[error(
+        "{setting} is ambiguous: {why}; write it like https://gitlab.example.com[:port][/path]"
+    )]
+    Ambiguous { setting: Setting, why: &'static str },
+    #[error("CI_SERVER_PROTOCOL must be https or http (the scheme alone, without ://)")]
+    Protocol,
+    #[error("CI_SERVER_HOST must be the host name alone, optionally with :port (no scheme, path or user name)")]
+    Host,
     #[error("CI_SERVER_PORT is not a port number between 1 and 65535")]
     Port,
+    #[error("CI_SERVER_HOST names the port {host} but CI_SERVER_PORT says {port}; make them agree, or drop the port from CI_SERVER_HOST")]
+    PortConflict { host: u16, port: u16 },
 }
 
 impl fmt::Display for Server {
@@ -108,24 +156,56 @@ impl Server {
         self.has_origin(other.scheme, other.host.as_bytes(), other.port)
     }
 
-    /// Parses `https://host[:port][/path]`, `http://…`, or a bare `host[:port]` (meaning https).
+    /// Parses `https://host[:port][/path]`, `http://…`, or — except for `CI_SERVER_URL`, which
+    /// is a URL by name — a bare `host[:port][/path]` (meaning https). Read as strictly as a
+    /// request's `url=` ([`crate::urls::read_strictly`]): a value that two readers would
+    /// understand differently, or that holds more than a server (user information, a query, a
+    /// fragment), is an error naming the setting.
     pub fn parse(value: &str, origin: Origin) -> Result<Server, ServerError> {
-        let url =
-            crate::urls::parse(&as_url(value)).map_err(|_| ServerError::Invalid { origin })?;
+        let setting = Setting::from(origin);
+        let ambiguous = |why| ServerError::Ambiguous { setting, why };
+        if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ambiguous("it contains a space or control character"));
+        }
+        // WHATWG readers take `\` for `/`, others for part of the name.
+        if value.contains('\\') {
+            return Err(ambiguous("it contains a backslash"));
+        }
+        let text = match value.contains("://") {
+            true => Cow::Borrowed(value),
+            false if lacks_slashes(value) => {
+                return Err(ambiguous("it has no '//' after the scheme"))
+            }
+            false if origin == Origin::ServerUrl => return Err(ServerError::NoScheme { setting }),
+            false => Cow::Owned(format!("https://{value}")),
+        };
+        let (strict, url) = crate::urls::read_strictly_with_url(&text).map_err(|e| match e {
+            crate::urls::StrictError::Invalid => ServerError::Invalid { setting },
+            crate::urls::StrictError::Ambiguous(why) => ambiguous(why),
+        })?;
         let scheme = match url.scheme() {
             "https" => Scheme::Https,
             "http" => Scheme::Http,
-            _ => return Err(ServerError::Scheme { origin }),
+            _ => return Err(ServerError::Scheme { setting }),
         };
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(ServerError::Credentials { origin });
+        if strict.userinfo.is_some() {
+            return Err(ServerError::Credentials { setting });
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(ServerError::QueryOrFragment { origin });
+            return Err(ServerError::QueryOrFragment { setting });
+        }
+        // The `url` crate takes an empty port for the default and `:0443` for 443; git and
+        // curl do not agree on either.
+        if let Some((_, port)) = split_port(strict.host_port.as_bytes()) {
+            if parse_port(port).is_none() {
+                return Err(ambiguous(
+                    "its port is not a number from 1 to 65535 without a leading zero",
+                ));
+            }
         }
         let host = match url.host_str() {
             Some(host) if !host.is_empty() => host.to_ascii_lowercase(),
-            _ => return Err(ServerError::Invalid { origin }),
+            _ => return Err(ServerError::Invalid { setting }),
         };
         let port = url.port().unwrap_or(scheme.default_port());
         Ok(Server {
@@ -135,6 +215,19 @@ impl Server {
             origin,
         })
     }
+}
+
+/// Is `value` a URL whose scheme is not followed by `//` (`https:/host`, `https:host`)? A bare
+/// `host:port` has digits after its colon.
+fn lacks_slashes(value: &str) -> bool {
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return false;
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    is_scheme && rest.starts_with(|c: char| !c.is_ascii_digit())
 }
 
 /// A server value as a URL: a bare `host[:port]` means https.
@@ -163,20 +256,50 @@ pub const VARIABLES: [&str; 4] = [
 
 /// The job's server from the environment: `CI_SERVER_URL` when set, else `CI_SERVER_PROTOCOL`,
 /// `CI_SERVER_HOST` and `CI_SERVER_PORT`; `None` when neither is set.
+///
+/// Each variable is read as strictly as a request: a value that is not UTF-8, holds more than
+/// its part (a URL in `CI_SERVER_PROTOCOL`, a path in `CI_SERVER_HOST`) or disagrees with
+/// another (a port in `CI_SERVER_HOST` other than `CI_SERVER_PORT`) is an error naming it —
+/// never a fallback to the next variable, never a server made of half the value.
 pub fn from_env(env: &Env) -> Result<Option<Server>, ServerError> {
-    // A variable that is set but empty (or not Unicode, which no URL is) counts as unset.
-    let var = |name| env.non_empty(name).and_then(OsStr::to_str);
-    if let Some(url) = var("CI_SERVER_URL") {
+    // A variable that is set but empty counts as unset: CI systems and shells export empty
+    // variables for "unset". Anything else set must be read, or refused.
+    let var = |name, setting| match env.non_empty(name) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(Some)
+            .ok_or(ServerError::NotUtf8 { setting }),
+    };
+    if let Some(url) = var("CI_SERVER_URL", Setting::ServerUrl)? {
         return Server::parse(url, Origin::ServerUrl).map(Some);
     }
-    let Some(host) = var("CI_SERVER_HOST") else {
+    let Some(host) = var("CI_SERVER_HOST", Setting::ServerHost)? else {
         return Ok(None);
     };
-    let origin = Origin::ServerHost;
-    let protocol = var("CI_SERVER_PROTOCOL").unwrap_or("https");
-    let mut server = Server::parse(&format!("{protocol}://{host}"), origin)?;
-    if let Some(port) = var("CI_SERVER_PORT") {
-        server.port = parse_port(port.as_bytes()).ok_or(ServerError::Port)?;
+    let scheme = match var("CI_SERVER_PROTOCOL", Setting::ServerProtocol)? {
+        None | Some("https") => "https",
+        Some("http") => "http",
+        Some(_) => return Err(ServerError::Protocol),
+    };
+    let port = match var("CI_SERVER_PORT", Setting::ServerPort)? {
+        Some(port) => Some(parse_port(port.as_bytes()).ok_or(ServerError::Port)?),
+        None => None,
+    };
+    // The host alone (and perhaps its port): a scheme, path, user name, query or fragment
+    // riding along would be read into another part of the URL.
+    if host.contains(['/', '@', '?', '#', '\\']) || host.contains("://") {
+        return Err(ServerError::Host);
+    }
+    let mut server = Server::parse(&format!("{scheme}://{host}"), Origin::ServerHost)
+        .map_err(|_| ServerError::Host)?;
+    let host_port = split_port(host.as_bytes()).map(|_| server.port);
+    match (host_port, port) {
+        (Some(host), Some(port)) if host != port => {
+            return Err(ServerError::PortConflict { host, port })
+        }
+        (_, Some(port)) => server.port = port,
+        _ => {}
     }
     Ok(Some(server))
 }
@@ -234,6 +357,11 @@ mod tests {
     fn parses_server_values_by_table() {
         use Scheme::*;
         let o = Origin::Option;
+        let setting = Setting::Option;
+        let ambiguous = |why| Err(ServerError::Ambiguous { setting, why });
+        let no_slashes = ambiguous("it has no '//' after the scheme");
+        let bad_port = ambiguous("its port is not a number from 1 to 65535 without a leading zero");
+        let not_canonical = ambiguous("its host is not written in canonical form");
         let cases: &[(&str, Result<Server, ServerError>)] = &[
             (
                 "https://gitlab.example.com",
@@ -241,6 +369,10 @@ mod tests {
             ),
             (
                 "https://GitLab.Example.com/",
+                Ok(server(Https, "gitlab.example.com", 443, o)),
+            ),
+            (
+                "HTTPS://gitlab.example.com",
                 Ok(server(Https, "gitlab.example.com", 443, o)),
             ),
             (
@@ -271,12 +403,12 @@ mod tests {
             ),
             (
                 "ssh://gitlab.example.com",
-                Err(ServerError::Scheme { origin: o }),
+                Err(ServerError::Scheme { setting }),
             ),
-            ("file:///tmp", Err(ServerError::Scheme { origin: o })),
+            ("file:///tmp", Err(ServerError::Scheme { setting })),
             (
                 "https://b\u{fc}cher.example",
-                Err(ServerError::Invalid { origin: o }),
+                Err(ServerError::Invalid { setting }),
             ),
             (
                 "https://xn--bcher-kva.example",
@@ -285,34 +417,88 @@ mod tests {
             // Debug builds once panicked on these, inside idna_adapter (src/urls.rs).
             (
                 "https://GitLab.E\u{445}ample.COM",
-                Err(ServerError::Invalid { origin: o }),
+                Err(ServerError::Invalid { setting }),
             ),
-            (
-                "https://GitLab%D0%A5.com",
-                Err(ServerError::Invalid { origin: o }),
-            ),
+            ("https://GitLab%D0%A5.com", not_canonical.clone()),
             (
                 "https://u:p@gitlab.example.com",
-                Err(ServerError::Credentials { origin: o }),
+                Err(ServerError::Credentials { setting }),
             ),
             (
                 "https://u@gitlab.example.com",
-                Err(ServerError::Credentials { origin: o }),
+                Err(ServerError::Credentials { setting }),
+            ),
+            (
+                "https://@gitlab.example.com",
+                Err(ServerError::Credentials { setting }),
             ),
             (
                 "https://gitlab.example.com/?x",
-                Err(ServerError::QueryOrFragment { origin: o }),
+                Err(ServerError::QueryOrFragment { setting }),
+            ),
+            (
+                "https://gitlab.example.com/#",
+                Err(ServerError::QueryOrFragment { setting }),
             ),
             (
                 "https://gitlab.example.com:99999",
-                Err(ServerError::Invalid { origin: o }),
+                Err(ServerError::Invalid { setting }),
             ),
-            ("", Err(ServerError::Invalid { origin: o })),
-            ("https://", Err(ServerError::Invalid { origin: o })),
+            ("", Err(ServerError::Invalid { setting })),
+            ("https://", Err(ServerError::Invalid { setting })),
+            // Two readers, two servers: each of these is refused, never half understood.
+            ("https:/gitlab.example.com", no_slashes.clone()),
+            ("https:gitlab.example.com", no_slashes.clone()),
+            ("http:/gitlab.internal:8080", no_slashes),
+            (
+                "https://evil.example\\@gitlab.example.com",
+                ambiguous("it contains a backslash"),
+            ),
+            (
+                "https://gitlab.example.com\\",
+                ambiguous("it contains a backslash"),
+            ),
+            (
+                "https://gitlab.example.com /",
+                ambiguous("it contains a space or control character"),
+            ),
+            (
+                "https://gitlab.exa\tmple.com",
+                ambiguous("it contains a space or control character"),
+            ),
+            (
+                " https://gitlab.example.com",
+                ambiguous("it contains a space or control character"),
+            ),
+            ("https://gitlab.example.com:0443", bad_port.clone()),
+            ("https://gitlab.example.com:/", bad_port.clone()),
+            ("gitlab.example.com:", bad_port),
+            ("https://0x7f.1/", not_canonical.clone()),
+            ("https:///gitlab.example.com", not_canonical),
         ];
         for (value, expected) in cases {
             assert_eq!(&Server::parse(value, o), expected, "value {value:?}");
         }
+    }
+
+    #[test]
+    fn ci_server_url_is_a_url_with_its_scheme() {
+        let setting = Setting::ServerUrl;
+        let url = Origin::ServerUrl;
+        assert_eq!(
+            Server::parse("gitlab.example.com", url),
+            Err(ServerError::NoScheme { setting })
+        );
+        assert_eq!(
+            Server::parse("https:/gitlab.example.com", url),
+            Err(ServerError::Ambiguous {
+                setting,
+                why: "it has no '//' after the scheme"
+            })
+        );
+        assert!(Server::parse("https://gitlab.example.com/gitlab", url).is_ok());
+        let message = Server::parse("https://u:p@h", url).unwrap_err().to_string();
+        assert!(message.starts_with("CI_SERVER_URL "), "{message}");
     }
 
     #[test]
@@ -367,11 +553,112 @@ mod tests {
         );
         let env = Env::from_vars([("CI_SERVER_HOST", "gitlab.example.com")]);
         assert_eq!(from_env(&env).unwrap().unwrap().port, 443);
-        let env = Env::from_vars([("CI_SERVER_HOST", "h"), ("CI_SERVER_PORT", "0")]);
-        assert_eq!(from_env(&env), Err(ServerError::Port));
+        let env = Env::from_vars([("CI_SERVER_HOST", "h.example:8443")]);
+        assert_eq!(from_env(&env).unwrap().unwrap().port, 8443);
+        let env = Env::from_vars([
+            ("CI_SERVER_HOST", "h.example:8443"),
+            ("CI_SERVER_PORT", "8443"),
+        ]);
+        assert_eq!(
+            from_env(&env).unwrap().unwrap().port,
+            8443,
+            "agreeing ports"
+        );
         assert_eq!(from_env(&Env::from_vars::<&str, &str>([])), Ok(None));
         let empty = Env::from_vars([("CI_SERVER_URL", ""), ("CI_SERVER_HOST", "")]);
         assert_eq!(from_env(&empty), Ok(None), "empty counts as unset");
+    }
+
+    #[test]
+    fn environment_values_that_hold_more_than_their_part_are_errors_naming_the_variable() {
+        use std::os::unix::ffi::OsStrExt;
+        let host = ("CI_SERVER_HOST", "gitlab.example.com");
+        let cases: &[(&[(&str, &str)], ServerError)] = &[
+            (&[host, ("CI_SERVER_PORT", "0")], ServerError::Port),
+            (&[host, ("CI_SERVER_PORT", "08443")], ServerError::Port),
+            (
+                &[host, ("CI_SERVER_PROTOCOL", "https://evil.example/")],
+                ServerError::Protocol,
+            ),
+            (
+                &[host, ("CI_SERVER_PROTOCOL", "HTTPS")],
+                ServerError::Protocol,
+            ),
+            (
+                &[host, ("CI_SERVER_PROTOCOL", "ssh")],
+                ServerError::Protocol,
+            ),
+            (
+                &[("CI_SERVER_HOST", "https://gitlab.example.com")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "gitlab.example.com/gitlab")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "u@gitlab.example.com")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "evil.example\\@gitlab.example.com")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "gitlab.example.com?")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "gitlab.example.com:")],
+                ServerError::Host,
+            ),
+            (
+                &[("CI_SERVER_HOST", "gitlab example.com")],
+                ServerError::Host,
+            ),
+            (
+                &[
+                    ("CI_SERVER_HOST", "gitlab.example.com:8443"),
+                    ("CI_SERVER_PORT", "443"),
+                ],
+                ServerError::PortConflict {
+                    host: 8443,
+                    port: 443,
+                },
+            ),
+            (
+                &[("CI_SERVER_URL", "https:/gitlab.example.com"), host],
+                ServerError::Ambiguous {
+                    setting: Setting::ServerUrl,
+                    why: "it has no '//' after the scheme",
+                },
+            ),
+        ];
+        for (vars, expected) in cases {
+            assert_eq!(
+                from_env(&Env::from_vars(vars.iter().copied())).as_ref(),
+                Err(expected),
+                "{vars:?}"
+            );
+        }
+        // Not UTF-8: an error, never a fall back to CI_SERVER_HOST.
+        let bytes = |b: &[u8]| std::ffi::OsStr::from_bytes(b).to_os_string();
+        for name in [
+            "CI_SERVER_URL",
+            "CI_SERVER_HOST",
+            "CI_SERVER_PROTOCOL",
+            "CI_SERVER_PORT",
+        ] {
+            let mut vars = vec![("CI_SERVER_HOST".into(), bytes(b"gitlab.example.com"))];
+            vars.retain(|(k, _): &(std::ffi::OsString, _)| k != name);
+            vars.push((name.into(), bytes(b"https://gitlab\xff.example.com")));
+            let got = from_env(&Env::from_vars(vars)).unwrap_err();
+            assert!(
+                matches!(got, ServerError::NotUtf8 { .. }),
+                "{name}: {got:?}"
+            );
+            assert!(got.to_string().starts_with(name), "{got}");
+        }
     }
 
     #[test]
@@ -411,7 +698,7 @@ mod tests {
             let got = find(&servers, scheme.as_bytes(), host.as_bytes());
             assert_eq!(got, expected.map(|i| &servers[i]), "{scheme} {host}");
         }
-        assert!(servers[0].same_origin(&Server::parse("A.EXAMPLE:443", Origin::ServerUrl).unwrap()));
+        assert!(servers[0].same_origin(&Server::parse("A.EXAMPLE:443", Origin::Option).unwrap()));
         assert!(!servers[0].same_origin(&servers[1]));
     }
 }

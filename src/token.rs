@@ -3,15 +3,22 @@
 //! The token is opaque (legacy, JWT or `glcbt-` prefixed), at most [`MAX_TOKEN_BYTES`] long so
 //! that the answer's `password=` line fits the protocol's line bound. It lives in a
 //! [`SecretString`], which zeroizes its memory on drop and prints as `[REDACTED]` in `Debug`.
+//!
+//! A token file is read the one way [`crate::files`] reads what it is pointed at: it must be a
+//! regular file, it is opened without blocking and read with a bound — a FIFO with no writer
+//! (or a directory, a device) is an error naming the file, never a `get` that hangs. It is read
+//! only for a request that is answered (and, to scrub it from a message, when a message is
+//! about to be written: [`file_secret`]).
 
 use std::fmt;
-use std::io::{self, Read};
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use crate::env::Env;
+use crate::files::{self, Kind, ReadError};
 use crate::protocol::MAX_LINE_BYTES;
 
 /// Longest token that still fits one protocol line after `password=`.
@@ -63,6 +70,8 @@ pub enum TokenError {
     Unset(TokenSource),
     #[error("cannot read {0} ({1}); check that the secret is mounted and readable")]
     Unreadable(TokenSource, io::ErrorKind),
+    #[error("{0} is {1}, not a regular file; point --token-file at the file that holds the token")]
+    NotRegular(TokenSource, Kind),
     #[error("{0} is empty; the job token is missing")]
     Empty(TokenSource),
     #[error("the token in {0} contains a {1}; a token must be a single line")]
@@ -82,21 +91,33 @@ pub fn load(source: &TokenSource, env: &Env) -> Result<SecretString, TokenError>
                 .ok_or_else(|| TokenError::Unset(source.clone()))?;
             Zeroizing::new(value.as_encoded_bytes().to_vec())
         }
-        TokenSource::File(path) => {
-            let unreadable = |e: io::Error| TokenError::Unreadable(source.clone(), e.kind());
-            let file = std::fs::File::open(path).map_err(unreadable)?;
-            let mut bytes = Zeroizing::new(Vec::new());
-            // One byte more than allowed (plus a newline) is enough to tell "too long".
-            file.take(MAX_TOKEN_BYTES as u64 + 2)
-                .read_to_end(&mut bytes)
-                .map_err(unreadable)?;
-            if bytes.last() == Some(&b'\n') {
-                bytes.pop();
-            }
-            bytes
-        }
+        TokenSource::File(path) => read_file(path).map_err(|e| match e {
+            ReadError::NotFound => TokenError::Unreadable(source.clone(), io::ErrorKind::NotFound),
+            ReadError::Io(kind) => TokenError::Unreadable(source.clone(), kind),
+            ReadError::NotRegular(kind) => TokenError::NotRegular(source.clone(), kind),
+            ReadError::TooLarge => TokenError::TooLong(source.clone()),
+        })?,
     };
     validate(bytes, source)
+}
+
+/// A token file's content without its one trailing newline, read as [`crate::files`] reads.
+fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+    // The longest token, and the newline that may end it.
+    let mut bytes = files::read_regular(path, MAX_TOKEN_BYTES + 1)?;
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    Ok(bytes)
+}
+
+/// What a token file holds, as text, for the scrubber to remove from messages: read the same
+/// bounded, non-blocking way; `None` when it cannot be read or is not UTF-8 (then it cannot
+/// reach a message as itself either).
+pub fn file_secret(path: &Path) -> Option<Zeroizing<String>> {
+    let bytes = read_file(path).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    Some(Zeroizing::new(text.to_string()))
 }
 
 /// The checks, separate from the reading so they can be tested without a process environment.
@@ -212,6 +233,51 @@ mod tests {
         );
         assert_eq!(source.secret_variables(), ["CI_JOB_TOKEN", "MY_TOKEN"]);
         assert_eq!(TokenSource::default().secret_variables(), ["CI_JOB_TOKEN"]);
+    }
+
+    #[test]
+    fn a_token_file_that_is_not_a_regular_file_is_an_error_naming_it_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ci_job_token");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let env = Env::from_vars::<&str, &str>([]);
+        for (path, kind) in [
+            (fifo, Kind::Fifo),
+            (dir.path().to_path_buf(), Kind::Directory),
+            (PathBuf::from("/dev/null"), Kind::CharDevice),
+        ] {
+            let source = TokenSource::File(path.clone());
+            let err = load(&source, &env).unwrap_err();
+            assert_eq!(err, TokenError::NotRegular(source, kind));
+            assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+            assert!(file_secret(&path).is_none());
+        }
+    }
+
+    #[test]
+    fn a_token_file_is_read_only_up_to_the_longest_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        let source = TokenSource::File(path.clone());
+        let env = Env::from_vars::<&str, &str>([]);
+        let longest = "a".repeat(MAX_TOKEN_BYTES);
+        std::fs::write(&path, format!("{longest}\n")).unwrap();
+        assert_eq!(load(&source, &env).unwrap().expose_secret(), longest);
+        assert_eq!(
+            file_secret(&path).as_deref().map(String::as_str),
+            Some(&*longest)
+        );
+        std::fs::write(&path, format!("{longest}a\n")).unwrap();
+        assert_eq!(
+            load(&source, &env).unwrap_err(),
+            TokenError::TooLong(source.clone())
+        );
+        std::fs::write(&path, "a".repeat(10 * MAX_TOKEN_BYTES)).unwrap();
+        assert_eq!(
+            load(&source, &env).unwrap_err(),
+            TokenError::TooLong(source)
+        );
     }
 
     #[test]

@@ -80,6 +80,12 @@ pub const MAX_URL_BYTES: usize = 64 * 1024;
 /// `https://gitlab.example.com\n.evil.com/` is one host to it and another to a plain reader),
 /// and one longer than [`MAX_URL_BYTES`].
 pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
+    read_strictly_with_url(text).map(|(strict, _)| strict)
+}
+
+/// [`read_strictly`], with the `url` crate's reading of the same text (for the parts the
+/// strict reading does not split out: the scheme as parsed, query, fragment, path).
+pub fn read_strictly_with_url(text: &str) -> Result<(Strict<'_>, url::Url), StrictError> {
     if text.len() > MAX_URL_BYTES {
         return Err(StrictError::Invalid);
     }
@@ -112,11 +118,12 @@ pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
     if !raw_host.eq_ignore_ascii_case(parsed.host_str().unwrap_or("").as_bytes()) {
         return Err(not_canonical);
     }
-    Ok(Strict {
+    let strict = Strict {
         scheme,
         host_port,
         userinfo,
-    })
+    };
+    Ok((strict, parsed))
 }
 
 /// Splits `host[:port]` (with `[v6]` literals) at the port separator, without validating the

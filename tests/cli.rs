@@ -272,3 +272,136 @@ fn token_never_reaches_stderr_in_any_catalogue_case_even_when_debugging() {
         }
     }
 }
+
+#[test]
+fn usage_errors_are_scrubbed_of_every_token_source_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ci_job_token");
+    let from_file = "glcbt-64_FrOm_ThE_fIlE_0123456789";
+    std::fs::write(&file, format!("{from_file}\n")).unwrap();
+    let from_var = "glcbt-64_FrOm_My_VaR_0123456789";
+    let docker_name = dir.path().join("docker-credential-gitlab-ci");
+    std::os::unix::fs::symlink(support::binary::built(), &docker_name).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let file_eq = format!("--token-file={file_arg}");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--token-file", file_arg, "get", from_file], from_file),
+        (&[&file_eq, "get", from_file], from_file),
+        (&["get", from_file, "--token-file", file_arg], from_file),
+        (&["--token-env", "MY_TOKEN", "get", from_var], from_var),
+        (&["--token-env=MY_TOKEN", "--bogus", from_var], from_var),
+        (
+            &[
+                "--token-env",
+                "MY_TOKEN",
+                "--token-file",
+                file_arg,
+                from_var,
+            ],
+            from_var,
+        ),
+        (
+            &["--token-file", file_arg, "configure", "--fil", from_file],
+            from_file,
+        ),
+    ];
+    for program in [support::binary::path(), docker_name] {
+        for (words, secret) in cases {
+            let mut run = Run::new(&[]).program(&program).env("MY_TOKEN", from_var);
+            for word in *words {
+                run = run.arg(word);
+            }
+            let out = run.output();
+            out.assert_stderr_rules();
+            let stderr = out.stderr_text();
+            assert_eq!(out.code, Some(2), "{words:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{words:?}: {stderr}");
+            assert!(
+                !stderr.contains(secret),
+                "{words:?} echoes the token: {stderr}"
+            );
+        }
+    }
+}
+
+/// A usage error: exit status 2, nothing on stdout, one line on stderr containing `says`.
+#[track_caller]
+fn assert_usage(run: Run, says: &str) {
+    let out = run.output();
+    out.assert_stderr_rules();
+    let stderr = out.stderr_text();
+    assert_eq!(out.code, Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(says), "{says:?}: {stderr}");
+}
+
+#[test]
+fn an_unknown_operation_alone_is_ignored_but_a_mistyped_verb_is_a_usage_error_that_suggests_it() {
+    // git's forward-compatibility rule: the single last word, after any options.
+    Run::new(&["frobnicate"]).expect(Outcome::Nothing);
+    Run::new(&["frobnicate"])
+        .arg("--server")
+        .arg("https://gitlab.example.com")
+        .arg("--token-env")
+        .arg("X")
+        .expect(Outcome::Nothing);
+    let home = tempfile::tempdir().unwrap();
+    assert_usage(
+        Run::new(&["confgure", "--global"]).env("HOME", home.path()),
+        "did you mean configure?",
+    );
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+    assert_usage(
+        Run::new(&["unconfgure", "--global"]),
+        "did you mean unconfigure?",
+    );
+    assert_usage(Run::new(&["frobnicate", "--server", "x"]), "frobnicate");
+    assert_usage(Run::new(&["docker", "lsit", "x"]), "did you mean list?");
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("docker-credential-gitlab-ci");
+    std::os::unix::fs::symlink(support::binary::built(), &link).unwrap();
+    assert_usage(Run::new(&["gte", "x"]).program(&link), "did you mean get?");
+}
+
+#[test]
+fn each_verb_refuses_the_options_that_do_not_apply_to_it() {
+    for (words, says) in [
+        (&["unconfigure", "--docker"][..], "--docker"),
+        (&["unconfigure", "--registry", "r.example"], "--registry"),
+        (&["doctor", "--rewrite-ssh"], "--rewrite-ssh"),
+        (&["doctor", "--dry-run"], "--dry-run"),
+        (
+            &["docker", "--server", "https://x.example", "get"],
+            "--server",
+        ),
+        (
+            &["docker", "--username", "gitlab-ci-token", "get"],
+            "--username",
+        ),
+        (&["get", "--dry-run"], "--dry-run"),
+        (&["erase", "--global"], "--global"),
+        (&["configure", "--registry", "r.example"], "--docker"),
+    ] {
+        assert_usage(Run::new(words), says);
+    }
+}
+
+#[test]
+fn doctor_timeout_out_of_its_range_is_a_usage_error_not_a_panic() {
+    for value in [
+        "0",
+        "3601",
+        "18446744073709551615",
+        "99999999999999999999999",
+        "+5",
+    ] {
+        assert_usage(
+            Run::new(&["doctor", "--timeout", value]),
+            "whole number of seconds from 1 to",
+        );
+    }
+}

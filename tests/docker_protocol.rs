@@ -306,13 +306,55 @@ fn unknown_operation_is_an_error() {
     );
 }
 
+/// Docker's anonymous fallback: a broken setting of ours must not abort pulls from other
+/// registries, so every `get` is "not found", and one stderr line says why.
 #[test]
-fn invalid_registry_setting_is_an_error_without_the_value() {
-    let out = docker_get(REGISTRY.as_bytes())
-        .env("CI_REGISTRY", "http://user:pw-secret@registry.example.com")
+fn invalid_registry_setting_is_not_found_for_every_registry_with_the_reason_on_stderr() {
+    use std::os::unix::ffi::OsStrExt;
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"registry\xff.example.com");
+    for (name, value) in [
+        (
+            "CI_REGISTRY",
+            std::ffi::OsStr::new("http://user:pw-secret@registry.example.com"),
+        ),
+        ("CI_REGISTRY", not_utf8),
+        (
+            "CI_DEPENDENCY_PROXY_SERVER",
+            std::ffi::OsStr::new("gitlab.example.com/"),
+        ),
+    ] {
+        for registry in ["docker.io", REGISTRY, "registry-1.docker.io:443"] {
+            let out = docker_get(registry.as_bytes()).env(name, value).run();
+            assert_eq!(out.stdout, NOT_FOUND, "{name} {registry}: {}", out.stderr);
+            assert_eq!(out.code, Some(1));
+            assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+            assert!(out.stderr.contains(name), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("no registry gets credentials"),
+                "{}",
+                out.stderr
+            );
+            assert!(!out.stderr.contains("pw-secret"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let link = docker_symlink(dir.path());
+    let out = via_link(&link, &["get"])
+        .env("CI_REGISTRY", "registry.example.com:05050")
+        .stdin(REGISTRY.as_bytes())
+        .run();
+    assert_eq!(out.stdout, NOT_FOUND, "{}", out.stderr);
+    assert!(out.stderr.contains("CI_REGISTRY"), "{}", out.stderr);
+    let out = docker(&["--registry", "https://u@x", "get"])
+        .stdin(b"docker.io")
+        .run();
+    assert_eq!(out.stdout, NOT_FOUND);
+    assert!(out.stderr.contains("--registry"), "{}", out.stderr);
+    // list is no request for a registry: it says what is wrong.
+    let out = docker(&["list"])
+        .env("CI_REGISTRY", "http://registry.example.com")
         .run();
     assert_error(&out, "CI_REGISTRY is not a registry address");
-    assert!(!out.stderr.contains("pw-secret"));
 }
 
 #[test]

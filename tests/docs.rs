@@ -17,7 +17,7 @@ mod support;
 
 use std::path::Path;
 
-use git_credential_gitlab_ci::docker::{MAX_DISCARD_BYTES, MAX_GET_BYTES};
+use git_credential_gitlab_ci::docker::{MAX_CONFIG_BYTES, MAX_DISCARD_BYTES, MAX_GET_BYTES};
 use git_credential_gitlab_ci::protocol::{ProtocolError, MAX_LINE_BYTES, MAX_REQUEST_BYTES};
 use git_credential_gitlab_ci::server::{Origin, Server};
 use git_credential_gitlab_ci::token::MAX_TOKEN_BYTES;
@@ -135,7 +135,39 @@ fn claims() -> Vec<Claim> {
             "docs/troubleshooting.md",
             format!("(`--timeout`, default {} s)", doctor_default_timeout()),
         ),
+        claim(
+            SECURITY,
+            format!(
+                "`doctor --timeout` takes 1 to {} seconds",
+                doctor_longest_timeout()
+            ),
+        ),
+        claim(
+            "docs/troubleshooting.md",
+            format!(
+                "give a whole number of seconds from 1 to {}",
+                doctor_longest_timeout()
+            ),
+        ),
+        claim(
+            "docs/troubleshooting.md",
+            format!("is larger than {MAX_CONFIG_BYTES} bytes"),
+        ),
+        claim(
+            "docs/troubleshooting.md",
+            format!("`config.json` is read up to {}", size(MAX_CONFIG_BYTES)),
+        ),
     ]
+}
+
+/// The longest `--timeout` that `doctor --help` states ("…, 1 to N").
+fn doctor_longest_timeout() -> String {
+    let help = Run::new(&["doctor", "--help"]).output().stdout_text();
+    let after = &help[help
+        .find("--timeout")
+        .expect("doctor --help lists --timeout")..];
+    let range = &after[after.find("1 to ").expect("--timeout states its range") + 5..];
+    range.chars().take_while(char::is_ascii_digit).collect()
 }
 
 /// What `get` exits with for a malformed request.

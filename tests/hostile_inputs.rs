@@ -177,6 +177,21 @@ fn row23_request_that_already_has_a_password_gets_nothing() {
 }
 
 #[test]
+fn row23_request_with_a_pre_encoded_credential_gets_nothing_with_or_without_authtype() {
+    for input in [
+        &b"protocol=https\nhost=gitlab.example.com\ncredential=dG9rZW4\n"[..],
+        b"capability[]=authtype\nprotocol=https\nhost=gitlab.example.com\nauthtype=Bearer\ncredential=dG9rZW4\n",
+        b"protocol=https\nhost=gitlab.example.com\nusername=gitlab-ci-token\ncredential=\n",
+        b"authtype=Basic\ncredential=x\nprotocol=https\nhost=GitLab.Example.com:443\n",
+    ] {
+        get(input).expect(Outcome::Nothing);
+    }
+    // authtype alone is no secret: the caller merely says what it can use.
+    get(b"capability[]=authtype\nprotocol=https\nhost=gitlab.example.com\nauthtype=Basic\n")
+        .expect(Outcome::Answer("tok"));
+}
+
+#[test]
 fn row24_url_attribute_alone_is_parsed_and_answered() {
     get(b"url=https://gitlab.example.com/group/p.git\n").expect(Outcome::Answer("tok"));
     get(b"url=https://gitlab.example.com/group/p.git\n").expect(Outcome::Answer("tok"));

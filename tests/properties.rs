@@ -68,6 +68,10 @@ const PROPERTIES: &[(&str, u32)] = &[
     ),
     ("docker_get_answers_exactly_the_exact_forms", DECISION_CASES),
     ("docker_runs_never_leak_the_token", RUN_CASES),
+    (
+        "no_command_line_panics_hangs_leaks_or_orphans_a_child",
+        ARGV_CASES,
+    ),
 ];
 
 fn config(cases: u32) -> ProptestConfig {
@@ -424,6 +428,18 @@ impl WireRequest {
 /// Line terminators: LF (most often), CR LF (git's reader allows it), or none (end of input).
 const TERMINATORS: &[&[u8]] = &[b"\n", b"\n", b"\r\n", b""];
 
+/// The secret a caller may already hold, rarely: a password, or git 2.46's pre-encoded
+/// credential with or without its `authtype`.
+fn secret() -> impl Strategy<Value = &'static [(&'static str, &'static str)]> {
+    prop_oneof![
+        92 => Just(&[][..]),
+        2 => Just(&[("password", "x")][..]),
+        2 => Just(&[("credential", "x")][..]),
+        2 => Just(&[("authtype", "Bearer"), ("credential", "x")][..]),
+        2 => Just(&[("credential", "")][..]),
+    ]
+}
+
 fn wire_request() -> impl Strategy<Value = WireRequest> {
     let noise = prop::sample::select(
         &[
@@ -441,14 +457,14 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
         protocol(),
         near_host(),
         username(),
-        prop::bool::weighted(0.05),
+        secret(),
         prop::collection::vec(noise, 0..3),
         any::<Index>(),
         prop::collection::vec(prop::sample::select(TERMINATORS), 8),
         prop::sample::select(&[None, None, Some("host=evil.com\n"), Some("protocol=http\n")][..]),
     )
         .prop_map(
-            |(protocol, host, username, password, noise, shuffle, terminators, after)| {
+            |(protocol, host, username, secret, noise, shuffle, terminators, after)| {
                 let mut lines: Vec<(String, Vec<u8>)> = Vec::new();
                 for (k, v) in noise {
                     // Repeating a single-value key is refused; only `key[]` may repeat here.
@@ -462,8 +478,8 @@ fn wire_request() -> impl Strategy<Value = WireRequest> {
                 if let Some(u) = username {
                     lines.push(("username".into(), u.as_bytes().to_vec()));
                 }
-                if password {
-                    lines.push(("password".into(), b"x".to_vec()));
+                for (key, value) in secret {
+                    lines.push((key.to_string(), value.as_bytes().to_vec()));
                 }
                 let mut terminators = terminators[..lines.len()].to_vec();
                 // Only the last line may end at end of input.
@@ -512,6 +528,7 @@ proptest! {
                 prop_assert!(username_ok(Some(username)), "{:?}: {:?}", reader, shown);
             }
             prop_assert!(values(b"password=").is_empty(), "{:?}: {:?}", reader, shown);
+            prop_assert!(values(b"credential=").is_empty(), "{:?}: {:?}", reader, shown);
         }
         // An exact request with clean values must be answered.
         let clean = |v: &[u8]| !v.iter().any(|b| matches!(b, b'\r' | b'\n' | 0));
@@ -520,7 +537,8 @@ proptest! {
         let expected = exact(protocol, host)
             && clean(host)
             && username_ok(request.value("username"))
-            && request.value("password").is_none();
+            && request.value("password").is_none()
+            && request.value("credential").is_none();
         prop_assert!(answered || !expected, "declined {:?}", shown);
     }
 }
@@ -927,6 +945,147 @@ proptest! {
         } else {
             prop_assert!(!stdout.contains(&token), "token on stdout: {:?}", stdout);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated command lines: whatever the arguments, under whatever program name, the binary ends
+// with 0, 1 or 2 — no panic, no signal, no hang — its stderr obeys the rules, no token of a
+// source in use is printed, and no process it started outlives it.
+
+/// The words command lines are made of: every verb and option, their values and near misses,
+/// numbers at and past every bound, and placeholders for the secrets and odd files below.
+/// Never `--system` (it would write /etc/gitconfig); every URL is loopback port 1, refused at
+/// once, so that a doctor probe never waits on the network.
+#[rustfmt::skip]
+const ARGV_WORDS: &[&str] = &[
+    "get", "store", "erase", "capability", "frobnicate", "confgure", "docker", "configure",
+    "unconfigure", "doctor", "list", "version", "keyring", "goauth", "set", "del", "help",
+    "--server", "--server=https://127.0.0.1:1", "https://127.0.0.1:1", "http://127.0.0.1:1/x",
+    "https:/127.0.0.1", "127.0.0.1:1", "--username", "gitlab-ci-token", "--token-env",
+    "--token-env=TOKEN_VAR", "TOKEN_VAR", "--token-file", "--token-file=TOKEN_FILE", "TOKEN_FILE",
+    "FIFO", "--file", "CONFIG_FILE", "--global", "--dry-run", "--rewrite-ssh", "--docker",
+    "--registry", "registry.example.com", "--registry=127.0.0.1:1", "--timeout", "--timeout=1",
+    "0", "1", "3600", "3601", "18446744073709551615", "99999999999999999999999", "-1", "+5",
+    "--", "-", "-h", "--help", "--version", "--bogus", "TOKEN", "FILE_SECRET", "VAR_SECRET", "",
+    "=", "\u{e9}t\u{e9}", "NOT_UTF8", "https://127.0.0.1:1/group/p.git",
+];
+
+/// The program names: the binary's own, the docker link's, and the keyring link's.
+const ARGV_PROGRAMS: &[&str] = &[
+    "git-credential-gitlab-ci",
+    "docker-credential-gitlab-ci",
+    "keyring",
+];
+
+const ARGV_CASES: u32 = 64;
+
+/// Every process whose environment holds `marker`: what a run left behind.
+fn processes_marked(marker: &str) -> Vec<String> {
+    let needle = format!("GENERATED_ARGV_RUN={marker}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|&b| b == 0)
+            .any(|var| var == needle.as_bytes())
+        {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(config(ARGV_CASES))]
+
+    #[test]
+    fn no_command_line_panics_hangs_leaks_or_orphans_a_child(
+        program in prop::sample::select(ARGV_PROGRAMS),
+        words in prop::collection::vec(prop::sample::select(ARGV_WORDS), 0..7),
+        token in token(),
+    ) {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let home = root.join("home");
+        std::fs::create_dir(&home).unwrap();
+        let file_secret = format!("{token}-from-the-file");
+        let var_secret = format!("{token}-from-the-var");
+        std::fs::write(root.join("token"), format!("{file_secret}\n")).unwrap();
+        let fifo = root.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        prop_assert!(made.success());
+        let link = root.join(program);
+        std::os::unix::fs::symlink(support::binary::built(), &link).unwrap();
+        let program_path = match program {
+            "git-credential-gitlab-ci" => support::binary::path(),
+            _ => link,
+        };
+        let argv: Vec<std::ffi::OsString> = words
+            .iter()
+            .map(|word| match *word {
+                "TOKEN" => token.clone().into(),
+                "FILE_SECRET" => file_secret.clone().into(),
+                "VAR_SECRET" => var_secret.clone().into(),
+                "NOT_UTF8" => std::ffi::OsStr::from_bytes(b"\xff\xfe").into(),
+                other => other
+                    .replace("TOKEN_FILE", &root.join("token").to_string_lossy())
+                    .replace("FIFO", &fifo.to_string_lossy())
+                    .replace("CONFIG_FILE", &root.join("gitconfig").to_string_lossy())
+                    .into(),
+            })
+            .collect();
+        prop_assert!(!words.contains(&"--system"));
+        let marker = format!("{}-{}", std::process::id(), root.display());
+        let mut command = std::process::Command::new(&program_path);
+        command
+            .args(&argv)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", root.join("global-gitconfig"))
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("DOCKER_CONFIG", root.join("docker"))
+            .env("CI_SERVER_URL", "https://127.0.0.1:1")
+            .env("CI_REGISTRY", "registry.example.com")
+            .env("CI_JOB_TOKEN", &token)
+            .env("TOKEN_VAR", &var_secret)
+            .env("GENERATED_ARGV_RUN", &marker)
+            .current_dir(root)
+            .stdin(std::process::Stdio::null());
+        let out = support::run_with_timeout(command, support::binary::HANG_TIMEOUT);
+        let shown = format!("{program} {argv:?}");
+        let code = out.status.and_then(|s| s.code());
+        prop_assert!(matches!(code, Some(0..=2)), "{}: {}", shown, out);
+        support::assert_stderr_rules(out.stderr.as_bytes(), Some(&token));
+        // A source is in use when the command line names it: the option, then its value in
+        // the same word after `=` or in the next word.
+        let names = |option: &str, value: &str| {
+            let joined = format!("{option}={value}");
+            argv.iter().any(|a| *a == *joined)
+                || argv.windows(2).any(|w| w[0] == option && w[1] == value)
+        };
+        let mut secrets = vec![token.as_str()];
+        if names("--token-file", &root.join("token").to_string_lossy()) {
+            secrets.push(&file_secret);
+        }
+        if names("--token-env", "TOKEN_VAR") {
+            secrets.push(&var_secret);
+        }
+        // stdout is the answer channel: only a `get` may print a token there (stdin is empty
+        // here, but a mode taking its request as arguments answers from those).
+        let may_answer = words.contains(&"get");
+        for secret in secrets {
+            prop_assert!(!out.stderr.contains(secret), "{}: secret on stderr: {}", shown, out);
+            prop_assert!(may_answer || !out.stdout.contains(secret), "{}: secret on stdout: {}", shown, out);
+        }
+        let left = processes_marked(&marker);
+        prop_assert!(left.is_empty(), "{}: left running {:?}", shown, left);
     }
 }
 

@@ -70,6 +70,27 @@ pub fn registry_arg() -> Arg {
         )
 }
 
+/// Was the option with this long name (`--server`, `--username`, `--token-env`,
+/// `--token-file`, `--registry`) given on the command line (not a default)?
+pub fn given(matches: &ArgMatches, long: &str) -> bool {
+    let id = match long {
+        "--server" => SERVERS,
+        "--username" => USERNAME,
+        "--token-env" => TOKEN_ENV,
+        "--token-file" => TOKEN_FILE,
+        "--registry" => REGISTRIES,
+        _ => return false,
+    };
+    matches!(
+        matches
+            .try_get_raw(id)
+            .ok()
+            .flatten()
+            .map(|_| matches.value_source(id)),
+        Some(Some(ValueSource::CommandLine))
+    )
+}
+
 /// The options as the library takes them.
 pub fn helper_options(matches: &ArgMatches) -> HelperOptions {
     HelperOptions {

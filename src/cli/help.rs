@@ -26,7 +26,9 @@ Environment:
                        set to 1 to explain each decision on standard error (never the token)
 
 With no server from the environment and no --server, the helper answers nothing.
-Servers given with --server are added to the one from the environment.
+Servers given with --server are added to the one from the environment. A server setting that
+another reader could understand differently is an error naming it, and nothing is answered until
+it is fixed.
 
 Exit status: 0 when the request was answered or left to the next helper; 1 when the request or
 the setup is wrong (one line on standard error says what and why); 2 for a usage error. The
@@ -87,7 +89,8 @@ Remove exactly what configure added from the same target files: every credential
 that runs this helper (by any path), the empty reset next to it in each credential.<server>
 section, and the url.<server>/.insteadOf rewrites for the servers known from the environment and
 --server (pass the same --server options as to configure).
-Sections left empty are removed by git, so a file configure changed comes back as it was.";
+Sections left empty are removed by git, so a file configure changed comes back as it was.
+It takes configure's options except --docker and --registry: Docker's config.json is left alone.";
 
 pub const DOCTOR_ABOUT: &str = "\
 Explain the setup, one check a line, on standard output (never the token, nor its length):

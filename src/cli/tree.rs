@@ -47,7 +47,7 @@ pub enum Verb {
     Configure(ConfigureArgs),
     /// Remove exactly what configure added (see unconfigure --help).
     #[command(long_about = UNCONFIGURE_ABOUT)]
-    Unconfigure(ConfigureArgs),
+    Unconfigure(UnconfigureArgs),
     /// Explain the setup and why a clone fails; exit 0 when healthy, 1 otherwise.
     #[command(long_about = DOCTOR_ABOUT, after_help = DOCTOR_AFTER)]
     Doctor(DoctorArgs),
@@ -182,9 +182,9 @@ pub struct KeyringCli {
     pub keyring: KeyringArgs,
 }
 
-/// Where `configure` and `unconfigure` write.
+/// Which files `configure` and `unconfigure` write.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ConfigureArgs {
+pub struct TargetArgs {
     /// The system files: that of every git present (`git var GIT_CONFIG_SYSTEM`) and
     /// /etc/gitconfig, which libgit2 (cargo) reads.
     #[arg(long, conflicts_with_all = ["global", "file"])]
@@ -196,13 +196,20 @@ pub struct ConfigureArgs {
     /// This file only.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
+    /// Print the equivalent git config commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What `configure` writes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigureArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Also rewrite git@<ssh host>: and ssh://git@<ssh host>[:port]/ URLs to https, so they go
     /// through this helper (CI_SERVER_SHELL_SSH_HOST and _PORT when set, else the server's host).
     #[arg(long)]
     pub rewrite_ssh: bool,
-    /// Print the equivalent git config commands instead of running them.
-    #[arg(long)]
-    pub dry_run: bool,
     /// Also add credHelpers entries for the job's registries (CI_REGISTRY,
     /// CI_DEPENDENCY_PROXY_SERVER, --registry) to $DOCKER_CONFIG/config.json (default
     /// ~/.docker/config.json), so Docker uses this helper instead of `docker login`.
@@ -213,6 +220,22 @@ pub struct ConfigureArgs {
     pub registries: Vec<String>,
 }
 
+/// What `unconfigure` removes: from the same files, everything configure wrote there. It does
+/// not touch Docker's config.json, so it takes no --docker.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UnconfigureArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Accepted so that configure's options can be repeated as they were: the rewrites for the
+    /// known servers are removed either way.
+    #[arg(long)]
+    pub rewrite_ssh: bool,
+}
+
+/// The longest probe doctor waits for, in seconds: an hour is far beyond any `ls-remote`, and
+/// every larger number is refused rather than overflowing a deadline.
+pub const MAX_TIMEOUT_SECONDS: u64 = 3600;
+
 /// What `doctor` checks.
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
@@ -220,7 +243,24 @@ pub struct DoctorArgs {
     /// https://gitlab.example.com/group/project.git; the outcome is explained.
     #[arg(value_name = "PROBE_URL")]
     pub probe_url: Option<String>,
-    /// Seconds to wait for the probe.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds to wait for the probe, 1 to 3600.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        value_parser = timeout_seconds
+    )]
     pub timeout: u64,
+}
+
+/// `--timeout`: whole seconds from 1 to [`MAX_TIMEOUT_SECONDS`]. The message is clap's
+/// "invalid value … for '--timeout <SECONDS>': " followed by this.
+fn timeout_seconds(text: &str) -> Result<u64, String> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse::<u64>() {
+        Ok(seconds) if digits && (1..=MAX_TIMEOUT_SECONDS).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "give a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}"
+        )),
+    }
 }

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::Diagnostics;
 use crate::docker;
 use crate::env::Env;
+use crate::files::Kind;
 use crate::git::{Git, GitError};
 use crate::gitconfig::helper_chain;
 use crate::helper_value;
@@ -84,6 +85,14 @@ pub enum Error {
     NotLast(PathBuf),
     #[error("--server, --username, --token-env and --token-file must be one line each")]
     Multiline,
+    #[error("{0} is {1}, not a regular file; nothing was written, and it is left as it is: point --file (or GIT_CONFIG_GLOBAL) at a regular file, or unset GIT_CONFIG_GLOBAL")]
+    NotRegular(apply::Target, Kind),
+    #[error("{target} is locked by {}: another git is writing it, or a write was interrupted; nothing was written: if no git is running, remove that file and run again", crate::files::lock_path(&target.file).display())]
+    Locked { target: apply::Target },
+    #[error("cannot write {0} ({1}); nothing was written")]
+    Write(apply::Target, std::io::ErrorKind),
+    #[error("cannot read {0} ({1}); nothing was written")]
+    Unreadable(PathBuf, std::io::ErrorKind),
     #[error("{0}")]
     Docker(#[from] docker::Error),
 }
@@ -99,15 +108,23 @@ pub fn run(
     diagnostics: &Diagnostics,
     out: &mut impl Write,
 ) -> Outcome {
-    let result =
-        configure_git(action, args, options, env, diagnostics, out).and_then(|()| {
-            match (&args.docker, action) {
-                (Some(docker), Action::Configure) => {
-                    configure_docker(docker, args.dry_run, env, out)
-                }
-                _ => Ok(()),
-            }
-        });
+    let result = (|| {
+        // Docker's part is checked first (a registry is known, config.json is a regular JSON
+        // file within bounds), so that a --docker that would fail writes no git configuration
+        // either.
+        let docker = match (&args.docker, action) {
+            (Some(docker), Action::Configure) => Some(docker_registries(docker, env)?),
+            _ => None,
+        };
+        configure_git(action, args, options, env, diagnostics, out)?;
+        match docker {
+            // The dry run has made the real run's checks: it fails where the real run would.
+            Some(registries) if args.dry_run => docker::preview_configure(&registries, env, out)?,
+            Some(registries) => drop(docker::configure_and_report(&registries, env, out)?),
+            None => {}
+        }
+        Ok::<(), Error>(())
+    })();
     match result {
         Ok(()) => Outcome::Success,
         Err(e) => {
@@ -117,26 +134,12 @@ pub fn run(
     }
 }
 
-/// `--docker`: the `credHelpers` entries for the job's registries, or the line saying so.
-fn configure_docker(
-    options: &docker::Options,
-    dry_run: bool,
-    env: &Env,
-    out: &mut impl Write,
-) -> Result<(), Error> {
+/// `--docker`: the job's registries, once checked as the write will check them.
+fn docker_registries(options: &docker::Options, env: &Env) -> Result<Vec<docker::Registry>, Error> {
     let registries =
         docker::configured_registries(env, &options.registries).map_err(docker::Error::from)?;
-    if dry_run {
-        let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
-        let _ = writeln!(
-            out,
-            "# docker: add credHelpers {} (value \"gitlab-ci\") to $DOCKER_CONFIG/config.json",
-            names.join(", ")
-        );
-        return Ok(());
-    }
-    docker::configure_and_report(&registries, env, out)?;
-    Ok(())
+    docker::preview_configure(&registries, env, &mut std::io::sink())?;
+    Ok(registries)
 }
 
 fn configure_git(
@@ -173,25 +176,30 @@ fn configure_git(
     let exe = targets::program_path(env, cwd)?;
     let exe = exe.to_str().ok_or(Error::NonUtf8Path)?.to_string();
     let helper = helper_value::compose(&exe, &plan::helper_args(options, cwd));
-    let files = targets::files(&args.target, env)?;
+    // Every target is checked before any is written: one that is not a regular file stops the
+    // run with nothing written (a dry run says the same).
+    let targets = targets::files(&args.target, env)?
+        .iter()
+        .map(|file| apply::Target::check(file))
+        .collect::<Result<Vec<_>, _>>()?;
     let git = Git::new(env);
     let verb = match action {
         Action::Configure => "configured",
         Action::Unconfigure => "unconfigured",
     };
 
-    for file in &files {
-        let entries = git.list_file(file)?;
+    for target in &targets {
+        let entries = target.entries(&git)?;
         let changes = plan::plan(action, &entries, &helper, &servers, &rewrites);
         if args.dry_run {
-            apply::print(file, &changes, out);
+            apply::print(target, &changes, out);
             continue;
         }
-        apply::apply(&git, action, file, &changes, &helper)?;
+        apply::apply(&git, action, target, &changes, &helper)?;
         let _ = writeln!(
             out,
             "{}",
-            summary(verb, file, &changes, &servers, &rewrites)
+            summary(verb, &target.named, &changes, &servers, &rewrites)
         );
     }
 

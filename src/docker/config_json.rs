@@ -1,10 +1,19 @@
 //! Docker's `config.json`: adding our `credHelpers` entries (pure, keeping everything else in
-//! the document) and writing the file back through a temporary file and a rename.
+//! the document), reading the file the way [`crate::files`] reads — a regular file only, never
+//! blocking, at most [`MAX_CONFIG_BYTES`] — and replacing it atomically through its lock file.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
+use crate::files::{self, Kind, ReadError, ReplaceError, Replacement};
+
 use super::{Error, Registry};
+
+/// Largest `config.json` read. Docker's own are a few KiB; a megabyte holds thousands of
+/// registries' entries.
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
 /// The helper name written into `credHelpers`: Docker then runs `docker-credential-gitlab-ci`.
 pub const HELPER_NAME: &str = "gitlab-ci";
@@ -25,6 +34,12 @@ pub enum ConfigError {
     Write(String, io::ErrorKind),
     #[error("no Docker configuration directory; set DOCKER_CONFIG or HOME")]
     NoDirectory,
+    #[error("{0} is {1}, not a regular file; it is left as it is and nothing was written: point DOCKER_CONFIG at a directory holding a regular config.json")]
+    NotRegular(String, Kind),
+    #[error("{0} is larger than {MAX_CONFIG_BYTES} bytes, which no Docker configuration is; check the file")]
+    TooLarge(String),
+    #[error("{0} is locked by its .lock file: another configure is writing it, or one was interrupted; if none is running, remove the .lock file and run again")]
+    Locked(String),
 }
 
 /// The result of adding our `credHelpers` entries to a `config.json`.
@@ -120,50 +135,54 @@ pub fn path(docker_config: Option<&Path>, home: Option<&Path>) -> Result<PathBuf
     }
 }
 
-/// Adds our `credHelpers` entries to the Docker configuration file at `path`, writing it
-/// through a temporary file and a rename (mode 0600 for a new file, the old mode otherwise).
-/// Returns the file and what changed, for the caller to report.
-pub fn write(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, Error> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+/// What adding our `credHelpers` entries to the Docker configuration file at `path` would
+/// change, without writing: the file that would be written (where `path`'s links lead) and
+/// the update. The same checks as [`write`], so a dry run fails where the real run would.
+pub fn preview(registries: &[Registry], path: &Path) -> Result<(PathBuf, ConfigUpdate), Error> {
     if registries.is_empty() {
         return Err(Error::NoRegistry);
     }
     // A config.json that is a symlink (dotfile managers) is updated where it points, as Docker
     // does, rather than replaced by a regular file.
-    let resolved = std::fs::canonicalize(path).ok();
-    let path = resolved.as_deref().unwrap_or(path);
+    let path = files::resolve_links(path)
+        .map_err(|e| ConfigError::Read(path.display().to_string(), e.kind()))?;
     let file = path.display().to_string();
-    let existing = match std::fs::read(path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(ConfigError::Read(file, e.kind()).into()),
-    };
-    let update = add_cred_helpers(existing.as_deref(), registries, &file)?;
+    let existing = read(&path, &file)?;
+    let update = add_cred_helpers(existing.as_deref().map(Vec::as_slice), registries, &file)?;
+    Ok((path, update))
+}
+
+/// The file's content, `None` when it does not exist.
+fn read(path: &Path, file: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ConfigError> {
+    match files::read_regular(path, MAX_CONFIG_BYTES) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(ReadError::NotFound) => Ok(None),
+        Err(ReadError::NotRegular(kind)) => Err(ConfigError::NotRegular(file.into(), kind)),
+        Err(ReadError::TooLarge) => Err(ConfigError::TooLarge(file.into())),
+        Err(ReadError::Io(kind)) => Err(ConfigError::Read(file.into(), kind)),
+    }
+}
+
+/// Adds our `credHelpers` entries to the Docker configuration file at `path`: the new content
+/// is built in `config.json.lock` and renamed over the file (mode 0600 for a new file, the old
+/// mode otherwise), so an interruption leaves the old file. Returns what changed, for the
+/// caller to report.
+pub fn write(registries: &[Registry], path: &Path) -> Result<ConfigUpdate, Error> {
+    let (path, update) = preview(registries, path)?;
     let Some(content) = &update.content else {
         return Ok(update);
     };
-    let write_error = |e: io::Error| ConfigError::Write(file.clone(), e.kind());
+    let file = path.display().to_string();
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_error)?;
-    let mode = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions().mode() & 0o7777,
-        Err(_) => 0o600,
+    std::fs::create_dir_all(dir).map_err(|e| ConfigError::Write(file.clone(), e.kind()))?;
+    let replace_error = |e: ReplaceError| match e {
+        ReplaceError::Locked => ConfigError::Locked(file.clone()),
+        ReplaceError::NotRegular(kind) => ConfigError::NotRegular(file.clone(), kind),
+        ReplaceError::Io(kind) => ConfigError::Write(file.clone(), kind),
     };
-    let temp = dir.join(format!(".config.json.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)?;
-        out.write_all(content)?;
-        out.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(write_error(e).into());
-    }
+    let replacement = Replacement::begin(&path, Some(0o600)).map_err(replace_error)?;
+    replacement.write(content).map_err(replace_error)?;
+    replacement.commit().map_err(replace_error)?;
     Ok(update)
 }
 

@@ -16,7 +16,7 @@
 pub mod config_json;
 pub mod registry;
 
-pub use config_json::{ConfigError, ConfigUpdate, HELPER_NAME};
+pub use config_json::{ConfigError, ConfigUpdate, HELPER_NAME, MAX_CONFIG_BYTES};
 pub use registry::{
     configured_registries, decide_registry, NotFound, Registry, RegistryDecision, RegistryError,
     RegistryOrigin, MAX_GET_BYTES, VARIABLES,
@@ -133,33 +133,35 @@ pub fn run(
             store_or_erase(name, input, diagnostics);
             return Outcome::Success;
         }
+        Operation::Get => return get(options, token, env, input, output, diagnostics),
         Operation::Other => Err(Error::UnknownOperation),
         _ => configured_registries(env, &options.registries)
             .map_err(Error::from)
             .and_then(|registries| match operation {
-                Operation::Get => get(&registries, token, env, input, output, diagnostics)
-                    .map(|outcome| outcome == GetOutcome::Answered),
-                Operation::List => list(&registries, output).map(|()| true),
-                _ => configure_and_report(&registries, env, output).map(|_| true),
+                Operation::List => list(&registries, output),
+                _ => configure_and_report(&registries, env, output).map(|_| ()),
             }),
     };
     match result {
-        Ok(answered) => Outcome::from_success(answered),
-        Err(error) => {
-            let _ = output.write_all(diagnostics.line(&error).as_bytes());
-            diagnostics.error(&error);
-            Outcome::Failure
-        }
+        Ok(()) => Outcome::Success,
+        Err(error) => fail(&error, output, diagnostics),
     }
 }
 
-/// What `get` printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GetOutcome {
-    /// The credential JSON (exit status 0).
-    Answered,
-    /// [`NOT_FOUND`] (exit status 1).
-    NotFound,
+/// A failure: one line on stderr and the same line on `output`, where Docker's clients read a
+/// helper's error text (and then abort the pull or push).
+fn fail(error: &Error, output: &mut impl Write, diagnostics: &Diagnostics) -> Outcome {
+    let _ = output.write_all(diagnostics.line(error).as_bytes());
+    diagnostics.error(error);
+    Outcome::Failure
+}
+
+/// [`NOT_FOUND`], exit status 1: Docker's clients then go on without credentials.
+fn not_found(output: &mut impl Write, diagnostics: &Diagnostics) -> Outcome {
+    if let Err(error) = write_out(output, format!("{NOT_FOUND}\n").as_bytes()) {
+        diagnostics.error(&error);
+    }
+    Outcome::Failure
 }
 
 /// Reads at most `limit + 1` bytes, so "too long" can be told from "exactly the limit".
@@ -179,17 +181,40 @@ fn write_out(output: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// `get`: prints the credential JSON for a configured registry, [`NOT_FOUND`] for anything else.
-/// Nothing is written until the decision and the token are both final.
+/// `get`: prints the credential JSON for a configured registry, [`NOT_FOUND`] for anything
+/// else. Nothing is written until the decision and the token are both final.
+///
+/// Docker aborts a pull on any answer but the credential or [`NOT_FOUND`], so everything this
+/// mode cannot answer is [`NOT_FOUND`] — another registry, a request it cannot read, and its
+/// own configuration when that is broken (a bad `CI_REGISTRY`: nothing is answered for any
+/// registry then) — with the problem on one stderr line: pulls from docker.io go on
+/// anonymously. Only a configured registry whose token cannot be loaded fails otherwise: the
+/// error text on stdout, which Docker shows in its error, since going on anonymously would
+/// hide the cause behind a "pull access denied".
 fn get(
-    registries: &[Registry],
+    options: &Options,
     source: &TokenSource,
     env: &Env,
     input: impl Read,
     output: &mut impl Write,
     diagnostics: &Diagnostics,
-) -> Result<GetOutcome, Error> {
-    let request = read_bounded(input, MAX_GET_BYTES)?;
+) -> Outcome {
+    let registries = match configured_registries(env, &options.registries) {
+        Ok(registries) => registries,
+        Err(error) => {
+            diagnostics.error(&format_args!(
+                "{error}; until it is fixed no registry gets credentials"
+            ));
+            return not_found(output, diagnostics);
+        }
+    };
+    let request = match read_bounded(input, MAX_GET_BYTES) {
+        Ok(request) => request,
+        Err(error) => {
+            diagnostics.error(&error);
+            return not_found(output, diagnostics);
+        }
+    };
     diagnostics.debug(|| match registries.is_empty() {
         true => "registries: none".to_string(),
         false => {
@@ -201,26 +226,33 @@ fn get(
         }
     });
     diagnostics.debug(|| format!("docker get: '{}'", shown(&request)));
-    match decide_registry(&request, registries) {
+    match decide_registry(&request, &registries) {
         RegistryDecision::NotFound(why) => {
             diagnostics.debug(|| format!("not found, {why}"));
-            write_out(output, format!("{NOT_FOUND}\n").as_bytes())?;
-            Ok(GetOutcome::NotFound)
+            not_found(output, diagnostics)
         }
         RegistryDecision::Answer {
             registry,
             server_url,
         } => {
-            let secret = token::load(source, env).map_err(|error| Error::Token {
-                registry: registry.to_string(),
-                error,
-            })?;
+            let secret = match token::load(source, env) {
+                Ok(secret) => secret,
+                Err(error) => {
+                    let registry = registry.to_string();
+                    return fail(&Error::Token { registry, error }, output, diagnostics);
+                }
+            };
             diagnostics.debug(|| {
                 format!("answering {registry} as {DEFAULT_USERNAME} with the token from {source}")
             });
             let json = answer_json(server_url, DEFAULT_USERNAME, secret.expose_secret());
-            write_out(output, &json)?;
-            Ok(GetOutcome::Answered)
+            match write_out(output, &json) {
+                Ok(()) => Outcome::Success,
+                Err(error) => {
+                    diagnostics.error(&error);
+                    Outcome::Failure
+                }
+            }
         }
     }
 }
@@ -245,10 +277,7 @@ pub fn configure_and_report(
     env: &Env,
     out: &mut impl Write,
 ) -> Result<ConfigUpdate, Error> {
-    let path = config_json::path(
-        env.get("DOCKER_CONFIG").map(Path::new),
-        env.get("HOME").map(Path::new),
-    )?;
+    let path = config_path(env)?;
     let update = config_json::write(registries, &path)?;
     let names: Vec<&str> = registries.iter().map(|r| r.name.as_str()).collect();
     let file = path.display();
@@ -271,6 +300,38 @@ pub fn configure_and_report(
     }
     write_out(out, report.as_bytes())?;
     Ok(update)
+}
+
+/// `configure --dry-run --docker`: what [`configure_and_report`] would change, on `out`, after
+/// the same checks (a registry is known; the file is a regular JSON file within bounds).
+pub fn preview_configure(
+    registries: &[Registry],
+    env: &Env,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let (file, update) = config_json::preview(registries, &config_path(env)?)?;
+    let names: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+    let line = match update.content {
+        Some(_) => format!(
+            "# docker: add credHelpers {} (value \"{HELPER_NAME}\") to {}\n",
+            names.join(", "),
+            file.display()
+        ),
+        None => format!(
+            "# docker: {}: already configured for {}\n",
+            file.display(),
+            names.join(", ")
+        ),
+    };
+    write_out(out, line.as_bytes())
+}
+
+/// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+fn config_path(env: &Env) -> Result<std::path::PathBuf, Error> {
+    Ok(config_json::path(
+        env.get("DOCKER_CONFIG").map(Path::new),
+        env.get("HOME").map(Path::new),
+    )?)
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Which registries the docker mode answers for, and the pure decision for a `get`: is the
 //! address Docker sent exactly one of them?
 
-use std::ffi::OsStr;
 use std::fmt;
 
 use crate::env::Env;
@@ -54,6 +53,8 @@ impl fmt::Display for Registry {
 pub enum RegistryError {
     #[error("{0} is not a registry address; use host or host:port, e.g. registry.example.com:5050 (https only)")]
     Invalid(RegistryOrigin),
+    #[error("{0} is not valid UTF-8; set it to the registry as host or host:port")]
+    NotUtf8(RegistryOrigin),
 }
 
 /// Why a `get` is not answered. Shown only in debug output.
@@ -155,18 +156,25 @@ pub fn configured_registries(
     env: &Env,
     options: &[String],
 ) -> Result<Vec<Registry>, RegistryError> {
-    // A variable that is set but empty (or not Unicode, which no address is) counts as unset.
-    let var = |name| env.non_empty(name).and_then(OsStr::to_str);
+    // A variable that is set but empty counts as unset; one that is not UTF-8 (which no
+    // address is) is an error, never skipped.
+    let var = |name, origin| match env.non_empty(name) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(|v| Some((v, origin)))
+            .ok_or(RegistryError::NotUtf8(origin)),
+    };
     let from_env = [
-        (var("CI_REGISTRY"), RegistryOrigin::Registry),
-        (
-            var("CI_DEPENDENCY_PROXY_SERVER"),
+        var("CI_REGISTRY", RegistryOrigin::Registry)?,
+        var(
+            "CI_DEPENDENCY_PROXY_SERVER",
             RegistryOrigin::DependencyProxy,
-        ),
+        )?,
     ];
     let values = from_env
         .into_iter()
-        .filter_map(|(value, origin)| value.map(|v| (v, origin)))
+        .flatten()
         .chain(options.iter().map(|v| (v.as_str(), RegistryOrigin::Option)));
     let mut registries: Vec<Registry> = Vec::new();
     for (value, origin) in values {
@@ -412,6 +420,16 @@ mod tests {
         assert_eq!(
             configured_registries(&bad, &[]),
             Err(RegistryError::Invalid(RegistryOrigin::Registry))
+        );
+        use std::os::unix::ffi::OsStrExt;
+        let not_utf8 = std::ffi::OsStr::from_bytes(b"registry\xff.example.com");
+        let bad = Env::from_vars([
+            ("CI_REGISTRY", std::ffi::OsStr::new("registry.example.com")),
+            ("CI_DEPENDENCY_PROXY_SERVER", not_utf8),
+        ]);
+        assert_eq!(
+            configured_registries(&bad, &[]),
+            Err(RegistryError::NotUtf8(RegistryOrigin::DependencyProxy))
         );
     }
 }

@@ -78,7 +78,7 @@ mod tests {
     use crate::doctor::report::Status;
     use crate::gitconfig::Entry;
     use crate::options::HelperOptions;
-    use crate::server::{Origin, Server, ServerError};
+    use crate::server::{Origin, Server, ServerError, Setting};
     use crate::token::{TokenError, TokenSource};
 
     const HOME: &str = "/h/.gitconfig";
@@ -166,7 +166,7 @@ mod tests {
                 "a bad CI_SERVER_URL",
                 |f| {
                     f.env_server = Err(ServerError::Scheme {
-                        origin: Origin::ServerUrl,
+                        setting: Setting::ServerUrl,
                     })
                 },
                 &[("servers", Problem), ("servers", Problem)],
