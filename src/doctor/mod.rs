@@ -9,6 +9,7 @@
 
 pub mod checks;
 pub mod facts;
+pub mod git_failure;
 pub mod probe;
 pub mod report;
 
