@@ -176,7 +176,7 @@ fn from_gitlab_other(remote: &[&str]) -> Option<Cause> {
 
 /// A GitLab project path as printed in its messages: `group/sub/project`. Anything else is not
 /// kept, so no remote text that is not a path ends up in a fix.
-fn project_path(text: &str) -> Option<String> {
+pub fn project_path(text: &str) -> Option<String> {
     let ok = !text.is_empty()
         && text.len() <= 255
         && !text.starts_with(['/', '.', '-'])
@@ -195,9 +195,21 @@ fn project_path(text: &str) -> Option<String> {
 /// dash `<cmd> get: 1: <program>: not found`, bash `<cmd> get: line 1: <program>: No such file
 /// or directory`, both `…: Permission denied`; busybox `sh: <program>: not found`. A short name
 /// git cannot find: `git: 'credential-<name>' is not a git command.`
+///
+/// This helper's own line is the cause only when git then had no credential to send: after a
+/// 401 the helper explains the rejection on `erase`, and that line is the 401's consequence.
 fn helper_trouble(lines: &[&str]) -> Option<Cause> {
+    let no_credential = lines.iter().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("terminal prompts disabled")
+            || l.contains("could not read username")
+            || l.contains("could not read password")
+    });
     for line in lines {
         if let Some(message) = line.strip_prefix(crate::diagnostics::PREFIX) {
+            if !no_credential {
+                continue;
+            }
             return Some(Cause::HelperFailed {
                 message: printable::shown(message.trim()),
             });
@@ -520,6 +532,11 @@ mod tests {
                 "git-credential-gitlab-ci: the request is for https://h, but the environment variable CI_JOB_TOKEN is not set; run inside a GitLab CI job, or point --token-env or --token-file at the job token\nfatal: could not read Username for 'https://h': terminal prompts disabled\n".into(),
                 Cause::HelperFailed { message: "the request is for https://h, but the environment variable CI_JOB_TOKEN is not set; run inside a GitLab CI job, or point --token-env or --token-file at the job token".into() },
             ),
+            // The 401 with this helper's own explanation on erase: still the 401.
+            (
+                format!("{DENIED}\ngit-credential-gitlab-ci: the server https://h rejected the job token (expired, or not this job's); run git-credential-gitlab-ci doctor to find out why\nfatal: Authentication failed for 'https://h/g/x.git/'\n"),
+                Cause::TokenRejected,
+            ),
             (
                 "fatal: could not read Username for 'http://127.0.0.1:46735': terminal prompts disabled\n".into(),
                 Cause::NoHelperAnswered,
@@ -605,7 +622,7 @@ mod tests {
             failure.excerpt,
             "fatal: unable to access 'https://gitlab-ci-token:***@h/x/': The requested URL returned error: 502"
         );
-        let helper = cause("git-credential-gitlab-ci: bad https://u:SECRET@h/\u{1b}[2J\n");
+        let helper = cause("git-credential-gitlab-ci: bad https://u:SECRET@h/\u{1b}[2J\nfatal: could not read Username for 'https://h': terminal prompts disabled\n");
         let Cause::HelperFailed { message } = helper else {
             panic!()
         };

@@ -217,3 +217,44 @@ fn included_requirement_files_stay_inside_the_checkout() {
     assert_eq!(include("r.txt", "https://example.com/r.txt"), None);
     assert_eq!(include("r.txt", ".."), None);
 }
+
+#[test]
+fn files_a_requirements_file_includes_are_read_whatever_their_names() {
+    let files = [
+        ManifestFile {
+            path: "requirements.txt",
+            text: "-r py/base.txt\n",
+        },
+        ManifestFile {
+            path: "py/base.txt",
+            text: "-c ../pins.txt\nlib @ git+https://gitlab.example.com/group/lib.git\n",
+        },
+        ManifestFile {
+            path: "pins.txt",
+            text: "pinned @ git+https://gitlab.example.com/group/pinned.git@v1\n",
+        },
+        ManifestFile {
+            path: "notes.txt",
+            text: "unread @ git+https://gitlab.example.com/group/unread.git\n",
+        },
+    ];
+    let scan = scan(&files, None);
+    let found: Vec<(&str, String)> = scan
+        .dependencies
+        .iter()
+        .map(|d| (d.mentions[0].file.as_str(), d.location.to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "py/base.txt",
+                "https://gitlab.example.com/group/lib.git".to_string()
+            ),
+            (
+                "pins.txt",
+                "https://gitlab.example.com/group/pinned.git".to_string()
+            ),
+        ]
+    );
+}
