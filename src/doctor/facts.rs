@@ -161,9 +161,10 @@ fn targets(facts: &Facts, env: &Env) -> Vec<Target> {
     };
     let mut wanted: Vec<(String, Access)> = Vec::new();
     if let Some(url) = &facts.asked.probe_url {
+        let url = plan::probe_form(url);
         wanted.push((url.clone(), Access::Read));
         if facts.asked.push {
-            wanted.push((url.clone(), Access::Push));
+            wanted.push((url, Access::Push));
         }
     }
     wanted.extend(

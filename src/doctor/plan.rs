@@ -161,6 +161,24 @@ pub fn probe_urls(facts: &Facts, servers: &[Server]) -> Vec<String> {
         .collect()
 }
 
+/// What git is given to probe `url`: the URL without its user information when it parses, so
+/// that the probe goes through this helper (git would send a password in the URL instead); as
+/// given otherwise (git then says what is wrong with it).
+pub fn probe_form(url: &str) -> String {
+    dependencies::WebUrl::parse(url).map_or_else(|| url.to_string(), |u| u.url.to_string())
+}
+
+/// Does git, given `url`, send the credentials of an `insteadOf` base rather than ask the
+/// helpers (GitLab Runner's legacy layout)?
+pub fn embedded(facts: &Facts, url: &str) -> bool {
+    let servers: Vec<Server> = servers::known(facts)
+        .0
+        .into_iter()
+        .map(|k| k.server)
+        .collect();
+    Setup::of(facts, &servers).embedded(url)
+}
+
 /// Is `url` (http or https) for `server`, by the helper's own origin comparison?
 pub fn is_for(url: &str, server: &Server) -> bool {
     dependencies::WebUrl::parse(url).is_some_and(|u| {

@@ -4,12 +4,14 @@
 
 use std::time::Duration;
 
+use crate::dependencies::{Userinfo, WebUrl};
 use crate::doctor::facts::probe::{Access, Outcome, Probe};
 use crate::doctor::facts::Facts;
 use crate::doctor::git_failure::{classify, project_path, Cause};
 use crate::printable::shown;
 use crate::token::TokenError;
 
+use super::super::plan;
 use super::super::report::Check;
 
 /// What GitLab's short messages cannot say, for naming both projects in full.
@@ -122,10 +124,16 @@ pub fn checks(facts: &Facts) -> Vec<Check> {
     if facts.asked.push {
         accesses.push(Access::Push);
     }
+    let probed = plan::probe_form(url);
     let names = Names {
         job_project: facts.vars.get("CI_PROJECT_PATH").cloned(),
-        target: super::super::plan::project_of(url, facts),
-        embedded: false,
+        target: plan::project_of(&probed, facts),
+        embedded: plan::embedded(facts, &probed),
+    };
+    let stripped = WebUrl::parse(url).is_some_and(|u| u.userinfo != Userinfo::None);
+    let without_userinfo = match stripped {
+        true => " (probed without the user information it carries)",
+        false => "",
     };
     accesses
         .into_iter()
@@ -133,13 +141,13 @@ pub fn checks(facts: &Facts) -> Vec<Check> {
             let probe = facts
                 .probes
                 .iter()
-                .find(|p| &p.target.url == url && p.target.access == access);
+                .find(|p| p.target.url == probed && p.target.access == access);
             let verdict = verdict(probe, &facts.token, facts.asked.timeout, &names);
             let what = match access {
                 Access::Read => "git ls-remote",
                 Access::Push => "git push --dry-run",
             };
-            let text = format!("{what} {}: {}", shown(url), verdict.cause);
+            let text = format!("{what} {}{without_userinfo}: {}", shown(url), verdict.cause);
             match verdict.fix {
                 None => Check::ok("probe", text),
                 Some(fix) => Check::problem("probe", text, fix),
