@@ -200,7 +200,6 @@ fn one_plan_names_every_problem_with_its_cause_and_fix_and_probes_no_other_serve
     every_kind(&world);
     let out = world.doctor(&["--deps"]);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    eprintln!("{}", out.stdout);
 
     let ok = |location: &str, cause: &str| {
         let l = line(&out, location);
@@ -298,6 +297,22 @@ fn one_plan_names_every_problem_with_its_cause_and_fix_and_probes_no_other_serve
     );
     // second.test saw gitlab-ci-token offered (and refused), as a job's fetch would.
     assert!(world.second.log().iter().any(|r| r.offered_ci_username()));
+
+    // docs/troubleshooting.md shows this very plan, as a job would print it.
+    let shown = out
+        .stdout
+        .replace(&world.checkout.display().to_string(), "/builds/group/app")
+        .replace(
+            &exe.display().to_string(),
+            "/usr/local/bin/git-credential-gitlab-ci",
+        );
+    let doc = support::docs::read("docs/troubleshooting.md");
+    assert!(
+        doc.contains(&format!(
+            "```text\n$ git-credential-gitlab-ci doctor --deps\n{shown}```"
+        )),
+        "docs/troubleshooting.md no longer shows the plan doctor prints; paste this:\n{shown}"
+    );
 }
 
 #[test]
@@ -423,4 +438,37 @@ fn doctor_in_a_checkout_ends_its_report_with_the_plan_and_goauth_set_to_ours_is_
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(line(&out, "gitlab.test/group/sub/gomod/v2@v2.0.1")
         .contains("GOAUTH does not run this helper"));
+}
+
+#[test]
+fn the_example_pipelines_dependency_plan_job_runs_early_never_fails_the_pipeline_and_works_as_written(
+) {
+    let text = support::docs::read("examples/gitlab-ci.yml");
+    let docs =
+        yaml_rust2::YamlLoader::load_from_str(&text).expect("examples/gitlab-ci.yml is YAML");
+    let job = &docs[0]["dependency-plan"];
+    assert_eq!(job["stage"].as_str(), Some(".pre"), "{job:?}");
+    assert_eq!(job["allow_failure"].as_bool(), Some(true), "{job:?}");
+    let script: Vec<&str> = job["script"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert_eq!(script, ["git-credential-gitlab-ci doctor --deps"]);
+
+    let world = World::start("plan_example");
+    world
+        .job
+        .server
+        .create_repo("group/lib", &[("README.md", b"hello\n")]);
+    world.write(
+        ".gitmodules",
+        "[submodule \"lib\"]\n\tpath = lib\n\turl = ../lib.git\n",
+    );
+    let words: Vec<&str> = script[0].split_whitespace().skip(1).collect();
+    let out = world.job.env.run_verb(&words, Some(&world.checkout));
+    assert_no_secret(&out, &world.job.token);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+    assert!(out.stdout.starts_with("dependency plan for "), "{out}");
 }
