@@ -98,7 +98,8 @@ pub fn gather(ctx: &Context, options: &Options) -> Facts {
         (file, entries)
     })
     .collect();
-    let top = git_path(&git, "--show-toplevel");
+    // Without a current directory git would run in whatever directory this process is in.
+    let top = env.cwd().and_then(|_| git_path(&git, "--show-toplevel"));
     let root = match (&top, options.deps) {
         (Some(top), _) if options.probe_url.is_none() => Some(top.clone()),
         (None, true) => env.cwd().map(Path::to_path_buf),

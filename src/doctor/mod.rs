@@ -75,11 +75,18 @@ pub struct Context<'a> {
 /// prints the report to `out`: success when neither finds a problem.
 pub fn run(ctx: &Context, options: &Options, out: &mut impl Write) -> Outcome {
     let facts = facts::gather(ctx, options);
-    let checks = match options.deps {
+    let mut checks = match options.deps {
         true => Vec::new(),
         false => checks::all(&facts),
     };
     let plan = plan::judge(&facts);
+    if options.deps && plan.is_none() {
+        checks.push(report::Check::problem(
+            "deps",
+            "no checkout to read: the current directory is unknown (removed while doctor started?)",
+            "run doctor --deps inside the checkout",
+        ));
+    }
     let printer = report::Printer::new(ctx.diagnostics);
     let text = match options.format {
         Format::Text => printer.text(&checks, plan.as_ref(), options.deps),
@@ -145,5 +152,64 @@ pub(crate) mod fixtures {
             probes: Vec::new(),
             entries,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(env: &Env, options: &Options) -> (Outcome, String) {
+        let diagnostics = Diagnostics::new(false, Vec::new());
+        let context = Context {
+            env,
+            options: &HelperOptions::default(),
+            diagnostics: &diagnostics,
+            read_helper_options: &|_| None,
+        };
+        let mut out = Vec::new();
+        let outcome = run(&context, options, &mut out);
+        (outcome, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn deps_reads_the_current_directory_outside_a_work_tree_and_says_when_there_is_none() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("requirements.txt"),
+            "x @ git+https://elsewhere.example/g/x.git\n",
+        )
+        .unwrap();
+        let vars = || {
+            [
+                ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+                ("HOME", home.path().into()),
+                ("GIT_CONFIG_NOSYSTEM", "1".into()),
+                ("CI_SERVER_URL", "https://gitlab.example.com".into()),
+            ]
+        };
+        let deps = Options {
+            deps: true,
+            ..Options::default()
+        };
+        let env = Env::from_vars(vars()).with_cwd(dir.path());
+        let (outcome, text) = run_with(&env, &deps);
+        assert_eq!(outcome, Outcome::Success, "{text}");
+        assert!(text.starts_with("dependency plan for "), "{text}");
+        assert!(
+            text.contains("  not ours  https://elsewhere.example/g/x.git"),
+            "{text}"
+        );
+        // Without --deps, a directory that is not a work tree gets no plan.
+        let (_, text) = run_with(&env, &Options::default());
+        assert!(!text.contains("dependency plan"), "{text}");
+
+        let (outcome, text) = run_with(&Env::from_vars(vars()), &deps);
+        assert_eq!(outcome, Outcome::Failure, "{text}");
+        assert!(
+            text.contains("PROBLEM  deps        no checkout to read"),
+            "{text}"
+        );
     }
 }
