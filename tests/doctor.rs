@@ -379,3 +379,16 @@ fn doctor_probe_explains_tls_failures_and_hung_servers() {
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(out.stdout.contains("did not finish in time"), "{out}");
 }
+
+#[test]
+fn doctor_options_that_do_not_go_together_are_usage_errors() {
+    for args in [
+        &["doctor", "--push"][..],
+        &["doctor", "--deps", "https://gitlab.example.com/g/x.git"],
+        &["doctor", "--format", "yaml"],
+    ] {
+        let out = Run::new(args).output();
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr_text());
+        out.assert_stderr_rules();
+    }
+}
