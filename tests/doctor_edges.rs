@@ -163,7 +163,7 @@ fn no_secret_from_an_insteadof_base_or_a_probe_url_reaches_the_report() {
     assert_no_secret(&out, &job.token);
     assert!(
         out.stdout
-            .contains("readable with the credentials the URL or its insteadOf base carries"),
+            .contains(&format!("readable with the credentials in url.https://gitlab-ci-token:***@{}/.insteadOf, which git sends instead of asking this helper", job.server.authority())),
         "{out}"
     );
 
@@ -174,7 +174,7 @@ fn no_secret_from_an_insteadof_base_or_a_probe_url_reaches_the_report() {
     );
     let unparsable = format!("https://user:{}@[broken/group/project.git", job.token);
     for (probe, said) in [
-        (with_token, "(probed without the user information it carries): readable with the credentials the URL or its insteadOf base carries"),
+        (with_token, "(probed without the user information it carries): readable with the credentials in url.https://gitlab-ci-token:***@"),
         (unparsable, "URL using bad/illegal format"),
     ] {
         let out = env.run_verb(&["doctor", &probe], None);

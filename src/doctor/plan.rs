@@ -15,6 +15,7 @@ use crate::doctor::facts::probe::Access;
 use crate::doctor::facts::Facts;
 use crate::doctor::git_failure::project_path;
 use crate::helper_value::BINARY_NAME;
+use crate::printable::shown;
 use crate::server::{host_matches, relative_root, Server};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,16 +122,31 @@ impl Setup {
         )
     }
 
-    /// Does git, given `url`, send credentials from the URL or an `insteadOf` base rather than
-    /// ask the helpers?
-    fn embedded(&self, url: &str) -> bool {
-        matches!(
+    /// The `insteadOf` entry whose base's credentials git sends for `url` (shown without them)
+    /// rather than ask the helpers; `None` when git asks them.
+    fn embedded(&self, url: &str) -> Option<String> {
+        let bypassed = matches!(
             self.reach(&Location::of_git_url(url)),
             Reach::Bypass {
                 why: Bypass::CredentialsInUrl { .. },
                 ..
             }
-        )
+        );
+        if !bypassed {
+            return None;
+        }
+        // git's choice: the longest matching prefix, the first of equal ones.
+        let mut best: Option<&dependencies::Rewrite> = None;
+        for r in &self.rewrites {
+            if url.starts_with(&r.prefix) && best.map_or(true, |b| b.prefix.len() < r.prefix.len())
+            {
+                best = Some(r);
+            }
+        }
+        Some(match best {
+            Some(r) => format!("url.{}.insteadOf", shown(&r.base)),
+            None => "the URL".into(),
+        })
     }
 }
 
@@ -168,9 +184,9 @@ pub fn probe_form(url: &str) -> String {
     dependencies::WebUrl::parse(url).map_or_else(|| url.to_string(), |u| u.url.to_string())
 }
 
-/// Does git, given `url`, send the credentials of an `insteadOf` base rather than ask the
-/// helpers (GitLab Runner's legacy layout)?
-pub fn embedded(facts: &Facts, url: &str) -> bool {
+/// The `insteadOf` entry (credentials redacted) whose base's credentials git sends for `url`
+/// rather than ask the helpers (GitLab Runner's legacy layout).
+pub fn embedded(facts: &Facts, url: &str) -> Option<String> {
     let servers: Vec<Server> = servers::known(facts)
         .0
         .into_iter()
@@ -334,7 +350,7 @@ fn entry(dep: &Dependency, facts: &Facts, setup: &Setup) -> Entry {
             ..
         }
     );
-    if ok && fetch_embedded && !names.embedded {
+    if ok && fetch_embedded && names.embedded.is_none() {
         cause.push_str(match dep.location {
             Location::Relative(_) => "; resolved against the origin URL, whose credentials git sends (GitLab Runner's layout: this job's token)",
             _ => "; but git sends the credentials written in the URL instead (without them, it would ask this helper)",

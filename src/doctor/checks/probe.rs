@@ -22,8 +22,9 @@ pub struct Names {
     /// The probed project's full path, from its URL (GitLab's messages name only its last
     /// segment).
     pub target: Option<String>,
-    /// git sends credentials written in the URL or an `insteadOf` base, not this helper's.
-    pub embedded: bool,
+    /// The `insteadOf` entry (its base's credentials redacted) whose credentials git sends for
+    /// the probed URL instead of asking this helper: GitLab Runner's legacy layout.
+    pub embedded: Option<String>,
 }
 
 /// A probe's meaning: whether all is well, what happened, and the fix when it is not.
@@ -78,16 +79,16 @@ pub fn verdict(
         Outcome::Finished { ended, stderr } => (*ended, stderr.as_str()),
     };
     let Some(failure) = classify(ended, stderr) else {
-        let cause = match (access, names.embedded) {
-            (Access::Read, false) => "the job token can read it, through this helper",
-            (Access::Read, true) => {
-                "readable with the credentials the URL or its insteadOf base carries (git sends those, not asking this helper)"
-            }
-            (Access::Push, _) => "the job token may push to it",
+        let cause = match (access, &names.embedded) {
+            (Access::Read, None) => "the job token can read it, through this helper".to_string(),
+            (Access::Read, Some(rewrite)) => format!(
+                "readable with the credentials in {rewrite}, which git sends instead of asking this helper"
+            ),
+            (Access::Push, _) => "the job token may push to it".to_string(),
         };
         return Verdict {
             ok: true,
-            cause: cause.into(),
+            cause,
             fix: None,
         };
     };
@@ -102,10 +103,10 @@ pub fn verdict(
         },
         other => other,
     };
-    let (explanation, fix) = match (&cause, names.embedded) {
-        (Cause::TokenRejected, true) => (
-            "the server rejected the credentials written in the URL or its insteadOf base (401): git sends those instead of asking this helper".to_string(),
-            "remove the credentials from the URL or the url.<base>.insteadOf that holds them (one left from an earlier job holds an expired token); the helper gives the job token without them".to_string(),
+    let (explanation, fix) = match (&cause, &names.embedded) {
+        (Cause::TokenRejected, Some(rewrite)) => (
+            format!("the server rejected the credentials in {rewrite} (401), which git sends instead of asking this helper"),
+            format!("remove {rewrite} from git's configuration (one left by an earlier job holds an expired token); the helper gives the job token without it"),
         ),
         _ => (cause.explanation(), cause.fix(job_project.as_deref())),
     };
@@ -184,7 +185,7 @@ mod tests {
         Names {
             job_project: Some("group/app".into()),
             target: Some("group/sub/lib".into()),
-            embedded: false,
+            embedded: None,
         }
     }
 
@@ -268,19 +269,19 @@ mod tests {
         };
         assert!(judged(Access::Read, ok.clone(), &names()).ok);
         let embedded = Names {
-            embedded: true,
+            embedded: Some("url.https://gitlab-ci-token:***@gitlab.example.com/.insteadOf".into()),
             ..names()
         };
         assert!(judged(Access::Read, ok, &embedded)
             .cause
-            .contains("not asking this helper"));
+            .contains("credentials in url.https://gitlab-ci-token:***@gitlab.example.com/.insteadOf, which git sends instead of asking this helper"));
         let denied = failed("remote: HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See https://gitlab.example.com/help\nfatal: Authentication failed for 'https://gitlab.example.com/group/sub/lib.git/'\n");
         assert!(judged(Access::Read, denied.clone(), &names())
             .cause
             .contains("rejected the job token (401)"));
         assert!(judged(Access::Read, denied, &embedded)
             .cause
-            .contains("credentials written in the URL"));
+            .contains("rejected the credentials in url.https://gitlab-ci-token:***@"));
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn insteadof_bases_with_credentials_are_probed_clean_and_the_projects_path_drops
     );
     let plan = judge(&facts).unwrap();
     assert!(
-        plan.entries[0].cause.contains("not asking this helper"),
+        plan.entries[0].cause.contains("readable with the credentials in url.https://gitlab-ci-token:***@gitlab.example.com/.insteadOf, which git sends instead of asking this helper"),
         "{:?}",
         plan.entries[0]
     );
