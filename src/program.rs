@@ -127,13 +127,7 @@ mod tests {
             docker::Operation::Configure,
         );
         assert_eq!(docker_configure.protocol_variables(), None);
-        let doctor = Invocation::Doctor(
-            doctor::Options {
-                probe_url: None,
-                timeout: std::time::Duration::from_secs(1),
-            },
-            options,
-        );
+        let doctor = Invocation::Doctor(doctor::Options::default(), options);
         assert_eq!(doctor.protocol_variables(), None);
     }
 }
