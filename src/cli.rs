@@ -149,6 +149,12 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
         tree::Verb::Doctor(args) => Invocation::Doctor(
             doctor::Options {
                 probe_url: args.probe_url,
+                push: args.push,
+                deps: args.deps,
+                format: match args.format.as_str() {
+                    "json" => doctor::Format::Json,
+                    _ => doctor::Format::Text,
+                },
                 timeout: Duration::from_secs(args.timeout),
             },
             options,

@@ -135,19 +135,10 @@ impl Diagnostics {
     }
 }
 
-/// Bytes from a request, made safe to show in debug output: at most 100 characters, invalid
-/// UTF-8 replaced, control characters escaped.
+/// Bytes from a request, made safe to show in debug output: invalid UTF-8 replaced, then
+/// escaped and cut at 100 characters as every outside text is ([`crate::printable::bounded`]).
 pub fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(100)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().count() > 100 {
-        out.push('…');
-    }
-    out
+    crate::printable::bounded(&String::from_utf8_lossy(bytes), 100)
 }
 
 #[cfg(test)]

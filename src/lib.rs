@@ -26,7 +26,7 @@
 //! under a time limit).
 //!
 //! For doctor's dependency plan: [`dependencies`] reads a checkout's manifests into the
-//! repositories a job will fetch and says which are for our servers; [`git_failure`] names the
+//! repositories a job will fetch and says which are for our servers; [`doctor::git_failure`] names the
 //! cause of a failed `git ls-remote`/fetch/push from git's stderr; [`printable`] makes any text
 //! from outside safe to print (one line, no userinfo).
 
@@ -38,7 +38,6 @@ pub mod doctor;
 pub mod env;
 pub mod files;
 pub mod git;
-pub mod git_failure;
 pub mod gitconfig;
 pub mod goauth;
 pub mod helper;

@@ -12,22 +12,46 @@ pub const MAX_SHOWN: usize = 300;
 /// written as `\n`, `\t`, `\u{…}`; a backslash is doubled so an escape cannot be forged. Cut at
 /// [`MAX_SHOWN`] characters.
 pub fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_SHOWN) + 8);
+    bounded(text, MAX_SHOWN)
+}
+
+/// [`one_line`], cut at `max` characters (then ending in `…`).
+pub fn bounded(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max) + 8);
     for (shown, c) in text.chars().enumerate() {
-        if shown == MAX_SHOWN {
+        if shown == max {
             out.push('…');
             break;
         }
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// `text` with its control and invisible characters escaped as [`one_line`] does, nothing cut
+/// and backslashes left alone: the last pass over each whole line of a report. Its parts from
+/// outside were already [`shown`] (their backslashes doubled); this pass makes sure that nothing
+/// printed — what the report wrote itself included — holds a line break or an escape sequence.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
+            '\\' => out.push(c),
+            c => push_escaped(&mut out, c),
         }
     }
     out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if is_hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
+    }
 }
 
 fn is_hidden(c: char) -> bool {
@@ -127,6 +151,8 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(one_line(text), expected, "{text:?}");
         }
+        assert_eq!(inert("a\\n\nb\u{1b}[2J"), "a\\n\\nb\\u{1b}[2J");
+        assert_eq!(bounded("abcdef", 3), "abc…");
         let long = "x".repeat(MAX_SHOWN + 50);
         let cut = one_line(&long);
         assert_eq!(cut.chars().count(), MAX_SHOWN + 1);

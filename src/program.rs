@@ -147,13 +147,7 @@ mod tests {
             docker::Operation::Configure,
         );
         assert_eq!(docker_configure.protocol_variables(), None);
-        let doctor = Invocation::Doctor(
-            doctor::Options {
-                probe_url: None,
-                timeout: std::time::Duration::from_secs(1),
-            },
-            options.clone(),
-        );
+        let doctor = Invocation::Doctor(doctor::Options::default(), options.clone());
         assert_eq!(doctor.protocol_variables(), None);
         // The URL modes read what git's protocol reads: the server, the token, the switch.
         let goauth = Invocation::Goauth(options.clone(), None);

@@ -18,6 +18,8 @@ mod support;
 use std::path::Path;
 
 use git_credential_gitlab_ci::docker::{MAX_CONFIG_BYTES, MAX_DISCARD_BYTES, MAX_GET_BYTES};
+use git_credential_gitlab_ci::doctor::facts::checkout::BOUNDS;
+use git_credential_gitlab_ci::doctor::facts::probe::MAX_PARALLEL;
 use git_credential_gitlab_ci::protocol::{ProtocolError, MAX_LINE_BYTES, MAX_REQUEST_BYTES};
 use git_credential_gitlab_ci::server::{Origin, Server};
 use git_credential_gitlab_ci::token::MAX_TOKEN_BYTES;
@@ -145,6 +147,15 @@ fn claims() -> Vec<Claim> {
         claim(
             "docs/troubleshooting.md",
             format!(
+                "never more than {} files, {} or {} directories deep",
+                BOUNDS.files,
+                size(BOUNDS.bytes),
+                BOUNDS.depth
+            ),
+        ),
+        claim(
+            "docs/troubleshooting.md",
+            format!(
                 "give a whole number of seconds from 1 to {}",
                 doctor_longest_timeout()
             ),
@@ -156,6 +167,10 @@ fn claims() -> Vec<Claim> {
         claim(
             "docs/troubleshooting.md",
             format!("`config.json` is read up to {}", size(MAX_CONFIG_BYTES)),
+        ),
+        claim(
+            "docs/troubleshooting.md",
+            format!("at most {MAX_PARALLEL} at once, all within `--timeout`"),
         ),
     ]
 }
@@ -183,7 +198,7 @@ fn malformed_request_exit_code() -> i32 {
 fn doctor_default_timeout() -> String {
     let help = Run::new(&["doctor", "--help"]).output().stdout_text();
     let after = &help[help
-        .find("--timeout")
+        .find("--timeout <SECONDS>")
         .expect("doctor --help lists --timeout")..];
     let default = &after[after.find("[default: ").expect("--timeout has a default") + 10..];
     default[..default.find(']').unwrap()].to_string()

@@ -42,7 +42,7 @@ fn doctor_exits_0_on_a_healthy_setup_with_a_successful_probe() {
         "available from the environment variable CI_JOB_TOKEN",
         "git runs only this helper",
         "cargo's libgit2 runs this helper",
-        "succeeded",
+        "the job token can read it, through this helper",
         "healthy",
     ] {
         assert!(out.stdout.contains(needle), "lacks {needle:?}: {out}");
@@ -50,18 +50,83 @@ fn doctor_exits_0_on_a_healthy_setup_with_a_successful_probe() {
 }
 
 #[test]
-fn doctor_explains_a_404_probe_as_the_job_token_allowlist() {
-    let job = configured_job("doctor_404");
-    let url = job.server.repo_url("group/not-allowed");
-    let out = helper(&job.env, &["doctor", &url], None);
+fn doctor_explains_gitlabs_refusals_by_cause_and_names_both_projects() {
+    let mut job = configured_job("doctor_refusals");
+    job.env.set_var("CI_PROJECT_PATH", job.server.job_project());
+    let server = &job.server;
+    for name in ["group/sub/denied", "group/private"] {
+        server.create_repo(name, &[("README.md", b"hello\n")]);
+    }
+    server.update_project("group/sub/denied", |p| p.allowlist.clear());
+    server.update_project("group/private", |p| p.triggering_user_has_access = false);
+    let cases = [
+        (
+            "group/sub/denied",
+            "the job token of group/app may not access group/sub/denied (403)",
+            "fix: add group/app to group/sub/denied's job token allowlist: in group/sub/denied, Settings → CI/CD → Job token permissions, add group/app",
+        ),
+        (
+            "group/private",
+            "the user who triggered the pipeline cannot read group/private (403)",
+            "fix: give the user who runs the pipeline at least Reporter access to group/private",
+        ),
+        (
+            "group/not-there",
+            "the project does not exist, or is not visible to this job (404)",
+            "fix: check the URL (group, project, .git)",
+        ),
+    ];
+    for (project, cause, fix) in cases {
+        let out = helper(&job.env, &["doctor", &server.repo_url(project)], None);
+        assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+        let found = problems(&out);
+        assert_eq!(found.len(), 1, "{out}");
+        assert!(found[0].contains(cause), "{project}: {out}");
+        assert!(out.stdout.contains(fix), "{project}: {out}");
+    }
+}
+
+#[test]
+fn doctor_push_probe_explains_that_job_token_pushes_are_off() {
+    let job = configured_job("doctor_push");
+    job.server
+        .create_repo("group/locked", &[("README.md", b"hello\n")]);
+    job.server
+        .update_project("group/locked", |p| p.job_token_push = false);
+    let url = job.server.repo_url("group/locked");
+    let out = helper(&job.env, &["doctor", "--push", &url], None);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     let found = problems(&out);
     assert_eq!(found.len(), 1, "{out}");
-    assert!(found[0].contains("404"), "{out}");
-    assert!(found[0].contains("allowlist"), "{out}");
-    assert!(out
-        .stdout
-        .contains("Settings > CI/CD > Job token permissions"));
+    assert!(found[0].contains("git push --dry-run"), "{out}");
+    assert!(
+        found[0].contains("does not allow pushes with a job token (403)"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("turn on \"Allow Git push requests to the repository\""),
+        "{out}"
+    );
+    assert!(out.stdout.contains("the job token can read it"), "{out}");
+    // Nothing was sent: only the receive-pack discovery, which is where GitLab says no.
+    let pushes: Vec<_> = job
+        .server
+        .log()
+        .into_iter()
+        .filter(|r| r.query.contains("git-receive-pack") || r.path.ends_with("git-receive-pack"))
+        .collect();
+    assert!(
+        pushes.iter().all(|r| r.method == "GET"),
+        "{}",
+        job.server.log_text()
+    );
+
+    job.server
+        .update_project("group/locked", |p| p.job_token_push = true);
+    let out = helper(&job.env, &["doctor", "--push", &url], None);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
+    assert!(out.stdout.contains("the job token may push to it"), "{out}");
 }
 
 #[test]
@@ -174,8 +239,10 @@ fn doctor_sees_that_libgit2_ignores_git_config_global() {
 }
 
 #[test]
-fn doctor_flags_ssh_submodule_urls_until_rewrite_ssh() {
+fn doctor_plans_ssh_submodule_urls_as_problems_until_rewrite_ssh() {
     let job = configured_job("doctor_submodules");
+    job.server
+        .create_repo("group/lib", &[("README.md", b"hello\n")]);
     let repo = job.env.work().join("repo");
     fs::create_dir_all(&repo).unwrap();
     let mut cmd = job.env.git(["init", "--quiet"]);
@@ -189,15 +256,40 @@ fn doctor_flags_ssh_submodule_urls_until_rewrite_ssh() {
     .unwrap();
     let out = helper(&job.env, &["doctor"], Some(&repo));
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let found = problems(&out);
-    assert_eq!(found.len(), 1, "{out}");
-    assert!(found[0].contains("git@localhost:group/lib.git"), "{out}");
+    assert!(problems(&out).is_empty(), "the setup is fine: {out}");
+    let lines = plan_lines(&out);
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("  PROBLEM   git@localhost:group/lib.git: fetched over SSH"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("  not ours  git@github.com:someone/ext.git"),
+        "{out}"
+    );
     assert!(out.stdout.contains("--rewrite-ssh"), "{out}");
 
     assert!(helper(&job.env, &["configure", "--global", "--rewrite-ssh"], None).success());
     let out = helper(&job.env, &["doctor"], Some(&repo));
     assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
-    assert!(out.stdout.contains("is rewritten to"), "{out}");
+    let lines = plan_lines(&out);
+    let rewritten = format!(
+        "  ok        git@localhost:group/lib.git (probed as {}/group/lib.git): the job token can read it",
+        job.server.url()
+    );
+    assert!(lines[0].starts_with(&rewritten), "{out}");
+}
+
+/// The plan's dependency lines.
+fn plan_lines(out: &RunOutput) -> Vec<&str> {
+    out.stdout
+        .lines()
+        .filter(|l| {
+            ["  PROBLEM ", "  ok ", "  not ours ", "  note "]
+                .iter()
+                .any(|s| l.starts_with(s))
+        })
+        .collect()
 }
 
 #[test]
@@ -286,4 +378,17 @@ fn doctor_probe_explains_tls_failures_and_hung_servers() {
     assert!(!out.timed_out(), "doctor ignored --timeout: {out}");
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
     assert!(out.stdout.contains("did not finish in time"), "{out}");
+}
+
+#[test]
+fn doctor_options_that_do_not_go_together_are_usage_errors() {
+    for args in [
+        &["doctor", "--push"][..],
+        &["doctor", "--deps", "https://gitlab.example.com/g/x.git"],
+        &["doctor", "--format", "yaml"],
+    ] {
+        let out = Run::new(args).output();
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr_text());
+        out.assert_stderr_rules();
+    }
 }

@@ -1,7 +1,7 @@
 //! The failure classifier against what real git 2.47 and 2.39 print today: a small HTTP
 //! responder on 127.0.0.1 gives GitLab's answers (shared/reference/gitlab-responses.md), real
 //! git runs `ls-remote`/`push` against it, and the classifier must name the cause from git's
-//! whole stderr. The exact texts are also pasted into src/git_failure.rs's table test; this
+//! whole stderr. The exact texts are also pasted into src/doctor/git_failure.rs's table test; this
 //! test keeps them honest when git changes.
 
 use std::io::{Read, Write};
@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use git_credential_gitlab_ci::git_failure::{classify, Cause, Ended, HelperProblem, Network};
+use git_credential_gitlab_ci::doctor::git_failure::{
+    classify, Cause, Ended, HelperProblem, Network,
+};
 
 const DENIED: &str = "HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See http://127.0.0.1/help/topics/git/troubleshooting_git.md#error-on-git-fetch-http-basic-access-denied";
 

@@ -42,6 +42,11 @@ impl Job {
         job.set("HOME", job.path("home"));
         job.set("PATH", std::env::var_os("PATH").unwrap_or_default());
         job.set("GIT_CONFIG_NOSYSTEM", "1");
+        // doctor's model of libgit2 reads this instead of the machine's /etc/gitconfig.
+        job.set(
+            "GIT_CREDENTIAL_GITLAB_CI_LIBGIT2_SYSTEM_CONFIG",
+            job.path("system.gitconfig"),
+        );
         job
     }
 

@@ -104,25 +104,38 @@ Explain the setup, one check a line, on standard output (never the token, nor it
              reads: $HOME/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig), and whether
              CARGO_HTTP_*, HTTP_TIMEOUT, a proxy or an [http] table in a cargo config makes cargo
              use a transport that never calls credential helpers
-  submodules SSH-style URLs for a server in this repository's .gitmodules that no insteadOf
-             rewrites to https
-  probe      with PROBE_URL: git ls-remote through the helper, and what its failure means
+  probe      with PROBE_URL: git ls-remote through the helper (with --push, a dry-run push too),
+             and what its failure means
 
-Exit status 0 when every check passes, 1 when one finds a problem, 2 for a usage error.";
+Inside a checkout (no PROBE_URL), the report ends with the dependency plan; --deps prints it
+alone. It reads .gitmodules, Cargo.toml and Cargo.lock, go.mod, package.json and
+package-lock.json, requirements*.txt, pyproject.toml, poetry.lock and uv.lock, and
+.pre-commit-config.yaml (not under .git, target, node_modules or vendor), probes each dependency
+on a configured server with git ls-remote through this helper alone (8 at once, all within
+--timeout), and prints per dependency ok, or the problem, its cause and the exact fix, grouped by
+fix. Dependencies on other hosts are listed as not ours and never probed with the token.
+
+Exit status 0 when every check and dependency passes, 1 when one has a problem, 2 for a usage
+error. --format json prints the same for scripts.";
 
 pub const DOCTOR_AFTER: &str = "\
-What a failed probe means:
-  401, Authentication failed   the token was rejected: expired (the job ended) or not a job token
-  403, 404, not found          the token is valid but the project is not in the target project's
-                               CI/CD job token allowlist, or the project does not exist; see
-                               Settings > CI/CD > Job token permissions in the target project
-  SSL, certificate             TLS: the server's certificate is not trusted (GIT_SSL_CAINFO)
-  could not resolve, connect   the network: name, port, proxy or firewall
+What a failed probe means (git prints GitLab's message after remote:):
+  401, Authentication failed      the job token was rejected: expired (the job ended), another
+                                  job's, or sent with a user name other than gitlab-ci-token
+  403 job token not allowed       the target's job token allowlist lacks this job's project: in
+                                  the target, Settings > CI/CD > Job token permissions, add it
+  403 insufficient permissions    the user who triggered the pipeline cannot read the target
+  404, not found                  the project does not exist, or is not visible to the job
+  403 not allowed to push         (--push) job-token pushes are off in the target's settings
+  <helper>: not found             git could not run the configured helper program
+  SSL, certificate                TLS: the server's certificate is not trusted (GIT_SSL_CAINFO)
+  could not resolve, connect      the network: name, port, proxy or firewall
 
-See docs/troubleshooting.md for every check: symptom, cause, fix.
+See docs/troubleshooting.md for every check and cause: symptom, cause, fix.
 
-Example:
-  git-credential-gitlab-ci doctor https://gitlab.example.com/group/dependency.git";
+Examples:
+  git-credential-gitlab-ci doctor https://gitlab.example.com/group/dependency.git
+  git-credential-gitlab-ci doctor --deps --format json";
 
 pub const GOAUTH_ABOUT: &str = "\
 Go's GOAUTH command protocol (Go 1.24 and later). Set

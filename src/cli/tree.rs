@@ -240,14 +240,26 @@ pub const MAX_TIMEOUT_SECONDS: u64 = 3600;
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
     /// A repository URL to try with `git ls-remote` through the helper, e.g.
-    /// https://gitlab.example.com/group/project.git; the outcome is explained.
-    #[arg(value_name = "PROBE_URL")]
+    /// https://gitlab.example.com/group/project.git; the outcome is explained. Without it,
+    /// inside a checkout, the report ends with the dependency plan.
+    #[arg(value_name = "PROBE_URL", conflicts_with = "deps")]
     pub probe_url: Option<String>,
-    /// Seconds to wait for the probe, 1 to 3600.
+    /// With PROBE_URL: also check that the job token may push there (a dry-run push of
+    /// nothing: GitLab's push check, nothing is sent).
+    #[arg(long, requires = "probe_url")]
+    pub push: bool,
+    /// Print only the dependency plan of the checkout here (the current directory outside a
+    /// work tree).
+    #[arg(long)]
+    pub deps: bool,
+    /// `text` for people, `json` for scripts (the same checks and plan).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Seconds all probes together may take, 1 to 3600.
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 30,
+        default_value_t = git_credential_gitlab_ci::doctor::DEFAULT_TIMEOUT_SECS,
         value_parser = timeout_seconds
     )]
     pub timeout: u64,

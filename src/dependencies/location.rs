@@ -160,6 +160,11 @@ impl Location {
             // git refuses URLs that look like options (CVE-2017-1000117 and after).
             return Location::NotAUrl;
         }
+        if text.contains(|c: char| c.is_control()) {
+            // The URL parser would drop tabs and line breaks and read what is left; git would
+            // not: two readings of one text, so none.
+            return Location::NotAUrl;
+        }
         if let Some((scheme, rest)) = text.split_once("://") {
             let scheme = scheme.to_ascii_lowercase();
             if scheme != "file" && rest.starts_with(['/', '\\']) {

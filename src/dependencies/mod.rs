@@ -188,7 +188,9 @@ impl Parsed {
 
 /// Reads every file (and `.gitmodules`' entries), one [`Dependency`] per repository: the same
 /// location named by a manifest and its lock file — or by two manifests — is one entry with
-/// every mention, in the order first found.
+/// every mention, in the order first found. A file whose name is no manifest's is read as a
+/// requirements file when a requirements file read here includes it (`-r base.txt`): give
+/// [`scan`] the files [`Include::path_in_checkout`] names too.
 pub fn scan(files: &[ManifestFile<'_>], submodules: Option<&Submodules<'_>>) -> Scan {
     let mut scan = Scan::default();
     if let Some(subs) = submodules {
@@ -196,15 +198,42 @@ pub fn scan(files: &[ManifestFile<'_>], submodules: Option<&Submodules<'_>>) -> 
         scan.add(subs.path, parsed);
     }
     for file in files {
-        let Some(kind) = Kind::of(file.path) else {
-            continue;
-        };
+        if let Some(kind) = Kind::of(file.path) {
+            scan.read(file, kind);
+        }
+    }
+    // Included files, then the files they include, each once.
+    let mut done: Vec<&str> = Vec::new();
+    loop {
+        let included: Vec<String> = scan
+            .includes
+            .iter()
+            .filter_map(Include::path_in_checkout)
+            .collect();
+        let next: Vec<&ManifestFile<'_>> = files
+            .iter()
+            .filter(|f| Kind::of(f.path).is_none() && !done.contains(&f.path))
+            .filter(|f| included.iter().any(|i| i == f.path))
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        for file in next {
+            done.push(file.path);
+            scan.read(file, Kind::Requirements);
+        }
+    }
+    scan
+}
+
+impl Scan {
+    fn read(&mut self, file: &ManifestFile<'_>, kind: Kind) {
         if file.text.len() > MAX_FILE_BYTES {
-            scan.problems.push(Problem {
+            self.problems.push(Problem {
                 file: shown(file.path),
                 message: format!("larger than {} MiB; not read", MAX_FILE_BYTES >> 20),
             });
-            continue;
+            return;
         }
         let mut parsed = Parsed::default();
         let result = match kind {
@@ -220,17 +249,14 @@ pub fn scan(files: &[ManifestFile<'_>], submodules: Option<&Submodules<'_>>) -> 
             Kind::PreCommit => precommit::config(file.text, &mut parsed),
         };
         match result {
-            Ok(()) => scan.add(file.path, parsed),
-            Err(message) => scan.problems.push(Problem {
+            Ok(()) => self.add(file.path, parsed),
+            Err(message) => self.problems.push(Problem {
                 file: shown(file.path),
                 message: shown(&message),
             }),
         }
     }
-    scan
-}
 
-impl Scan {
     fn add(&mut self, file: &str, parsed: Parsed) {
         let file_shown = shown(file);
         for message in parsed.problems {

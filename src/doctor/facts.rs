@@ -1,24 +1,37 @@
 //! Gathering what the checks judge: git's configuration, our helper values and their options,
-//! the token's availability, cargo's settings, the repository's submodules and the probe. The
-//! only I/O of `doctor`; everything after it is pure.
+//! the token's availability, cargo's settings, the checkout's dependencies ([`checkout`]) and
+//! the probes ([`probe`]). The only I/O of `doctor`; everything after it is pure.
+
+pub mod checkout;
+pub mod probe;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use crate::configure::plan::helper_args;
+use crate::env::Env;
 use crate::git::Git;
-use crate::gitconfig::{Entry, LIBGIT2_SYSTEM_FILE};
-use crate::helper_value;
+use crate::gitconfig::{helper_chain, Entry, LIBGIT2_SYSTEM_FILE};
+use crate::helper_value::{self, BINARY_NAME};
 use crate::options::HelperOptions;
 use crate::server::{self, Server, ServerError};
 use crate::token::{self, TokenError, TokenSource};
 
-use super::probe::{self, Probe};
-use super::{Context, Options};
+use self::checkout::Checkout;
+use self::probe::{Access, Probe, Target};
+use super::{checks, plan, Context, Options};
+
+/// The variable that names the system file doctor assumes cargo's libgit2 reads. libgit2 reads
+/// `/etc/gitconfig` whatever `GIT_CONFIG_NOSYSTEM` and `GIT_CONFIG_SYSTEM` say, so tests point
+/// this at a file of their own instead of depending on the machine's.
+pub const LIBGIT2_SYSTEM_ENV: &str = "GIT_CREDENTIAL_GITLAB_CI_LIBGIT2_SYSTEM_CONFIG";
 
 /// Everything the checks need, as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
+    /// What doctor was asked.
+    pub asked: Options,
     /// `git --version`; `None` when git cannot be run.
     pub git_version: Option<String>,
     /// Every entry git reads here (system, global, local, command line), in git's order.
@@ -33,16 +46,20 @@ pub struct Facts {
     /// loads from it (never the token itself).
     pub token_source: TokenSource,
     pub token: Result<(), TokenError>,
-    /// The environment as text, for the variables the checks look at (cargo's, the SSH host).
+    /// The environment as text, for the variables the checks look at (cargo's, the SSH host,
+    /// `CI_PROJECT_PATH`, `GOAUTH`).
     pub vars: BTreeMap<String, String>,
     /// The cargo configuration files that apply here, with their text.
     pub cargo_configs: Vec<(PathBuf, String)>,
     /// The files libgit2 reads, most important first ([`libgit2_files`]), with their entries.
     pub libgit2: Vec<(PathBuf, Vec<Entry>)>,
-    /// `submodule.<name>.url` of this work tree's `.gitmodules`, when it has one.
-    pub submodules: Option<Vec<(String, String)>>,
-    /// The probe, when a PROBE_URL was given.
-    pub probe: Option<Probe>,
+    /// This executable, for fixes that name it.
+    pub exe: String,
+    /// The checkout's dependencies, when the plan is wanted: `doctor --deps`, or `doctor`
+    /// without a PROBE_URL inside a work tree.
+    pub checkout: Option<Checkout>,
+    /// Every probe run: PROBE_URL's and the dependencies'. None when the token does not load.
+    pub probes: Vec<Probe>,
 }
 
 /// One of our helper values in git's configuration.
@@ -68,10 +85,12 @@ pub fn gather(ctx: &Context, options: &Options) -> Facts {
     let home = text("HOME");
     let cargo_home = text("CARGO_HOME").or_else(|| home.as_ref().map(|h| h.join(".cargo")));
     let repo = git_path(&git, "--absolute-git-dir");
+    let system = text(LIBGIT2_SYSTEM_ENV).unwrap_or_else(|| PathBuf::from(LIBGIT2_SYSTEM_FILE));
     let libgit2 = libgit2_files(
         home.as_deref(),
         text("XDG_CONFIG_HOME").as_deref(),
         repo.as_deref(),
+        &system,
     )
     .into_iter()
     .map(|file| {
@@ -79,11 +98,26 @@ pub fn gather(ctx: &Context, options: &Options) -> Facts {
         (file, entries)
     })
     .collect();
-    let submodules = git_path(&git, "--show-toplevel")
-        .map(|top| top.join(".gitmodules"))
-        .filter(|file| file.is_file())
-        .map(|file| submodule_urls(&git.list_file(&file).unwrap_or_default()));
-    Facts {
+    // Without a current directory git would run in whatever directory this process is in.
+    let top = env.cwd().and_then(|_| git_path(&git, "--show-toplevel"));
+    let root = match (&top, options.deps) {
+        (Some(top), _) if options.probe_url.is_none() => Some(top.clone()),
+        (None, true) => env.cwd().map(Path::to_path_buf),
+        _ => None,
+    };
+    let checkout = root.map(|root| {
+        let branch = top.as_ref().and_then(|_| checkout::current_branch(&git));
+        let origin = checkout::origin_url(&entries, branch.as_deref());
+        checkout::read(
+            &git,
+            &root,
+            origin.as_deref(),
+            ctx.diagnostics,
+            checkout::BOUNDS,
+        )
+    });
+    let mut facts = Facts {
+        asked: options.clone(),
         git_version: git.version(),
         ours,
         env_server: server::from_env(env),
@@ -93,13 +127,72 @@ pub fn gather(ctx: &Context, options: &Options) -> Facts {
         vars: env.vars().map(|(k, v)| (lossy(k), lossy(v))).collect(),
         cargo_configs: cargo_config_texts(env.cwd(), cargo_home.as_deref()),
         libgit2,
-        submodules,
-        probe: options
-            .probe_url
-            .as_deref()
-            .map(|url| probe::run(url, options.timeout, env, ctx.diagnostics)),
+        exe: exe(env),
+        checkout,
+        probes: Vec::new(),
         entries,
+    };
+    if facts.token.is_ok() {
+        let targets = targets(&facts, env);
+        facts.probes = probe::run_all(&targets, options.timeout, env, ctx.diagnostics);
     }
+    facts
+}
+
+/// What to probe: PROBE_URL (for reading, and for pushing with `--push`), and every dependency
+/// the plan fetches through one of our servers; each through the helper git runs for its server.
+fn targets(facts: &Facts, env: &Env) -> Vec<Target> {
+    let servers: Vec<Server> = checks::servers::known(facts)
+        .0
+        .into_iter()
+        .map(|k| k.server)
+        .collect();
+    let cwd = env.cwd().unwrap_or(Path::new("/"));
+    let fallback = helper_value::compose(&facts.exe, &helper_args(&facts.options, cwd));
+    let helper = |url: &str| {
+        let server = servers.iter().find(|s| plan::is_for(url, s));
+        server
+            .and_then(|s| {
+                helper_chain(&facts.entries, s)
+                    .into_iter()
+                    .rev()
+                    .find_map(|e| e.value.clone().filter(|v| helper_value::is_ours(v)))
+            })
+            .unwrap_or_else(|| fallback.clone())
+    };
+    let mut wanted: Vec<(String, Access)> = Vec::new();
+    if let Some(url) = &facts.asked.probe_url {
+        let url = plan::probe_form(url);
+        wanted.push((url.clone(), Access::Read));
+        if facts.asked.push {
+            wanted.push((url, Access::Push));
+        }
+    }
+    wanted.extend(
+        plan::probe_urls(facts, &servers)
+            .into_iter()
+            .map(|u| (u, Access::Read)),
+    );
+    let mut targets: Vec<Target> = Vec::new();
+    for (url, access) in wanted {
+        if !targets.iter().any(|t| t.url == url && t.access == access) {
+            targets.push(Target {
+                helper: helper(&url),
+                url,
+                access,
+            });
+        }
+    }
+    targets
+}
+
+/// This executable's path as a helper value names it; the binary's name when the system does
+/// not say (git then finds it on PATH).
+fn exe(env: &Env) -> String {
+    env.exe()
+        .ok()
+        .and_then(Path::to_str)
+        .map_or_else(|| BINARY_NAME.to_string(), str::to_string)
 }
 
 /// Our helper values, each with the options the binary would read from it.
@@ -141,8 +234,13 @@ pub fn token_source(options: &HelperOptions, ours: &[OurHelper]) -> TokenSource 
 }
 
 /// The files libgit2 reads, most important first: the repository's, `$HOME/.gitconfig`,
-/// `$XDG_CONFIG_HOME/git/config`, `/etc/gitconfig`.
-pub fn libgit2_files(home: Option<&Path>, xdg: Option<&Path>, repo: Option<&Path>) -> Vec<PathBuf> {
+/// `$XDG_CONFIG_HOME/git/config`, the system file (`/etc/gitconfig`, or [`LIBGIT2_SYSTEM_ENV`]).
+pub fn libgit2_files(
+    home: Option<&Path>,
+    xdg: Option<&Path>,
+    repo: Option<&Path>,
+    system: &Path,
+) -> Vec<PathBuf> {
     let mut files = Vec::new();
     files.extend(repo.map(|r| r.join("config")));
     if let Some(home) = home {
@@ -153,7 +251,7 @@ pub fn libgit2_files(home: Option<&Path>, xdg: Option<&Path>, repo: Option<&Path
         (None, Some(home)) => files.push(home.join(".config/git/config")),
         _ => {}
     }
-    files.push(PathBuf::from(LIBGIT2_SYSTEM_FILE));
+    files.push(system.to_path_buf());
     files
 }
 
@@ -164,19 +262,6 @@ fn git_path(git: &Git, what: &str) -> Option<PathBuf> {
         .ok()??;
     Some(PathBuf::from(String::from_utf8_lossy(&out).trim()))
 }
-
-fn submodule_urls(entries: &[Entry]) -> Vec<(String, String)> {
-    entries
-        .iter()
-        .filter_map(|e| match (e.parts(), e.value.as_deref()) {
-            (("submodule", Some(name), "url"), Some(url)) => {
-                Some((name.to_string(), url.to_string()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// The cargo configuration files that apply here: `.cargo/config.toml` (and `config`) in this
 /// directory and every parent, and in `CARGO_HOME`.
 fn cargo_config_texts(cwd: Option<&Path>, cargo_home: Option<&Path>) -> Vec<(PathBuf, String)> {
@@ -303,7 +388,13 @@ mod tests {
 
     #[test]
     fn libgit2_reads_the_repository_home_xdg_and_system_files() {
-        let files = libgit2_files(Some(Path::new("/h")), None, Some(Path::new("/r/.git")));
+        let system = Path::new(LIBGIT2_SYSTEM_FILE);
+        let files = libgit2_files(
+            Some(Path::new("/h")),
+            None,
+            Some(Path::new("/r/.git")),
+            system,
+        );
         assert_eq!(
             files,
             [
@@ -313,7 +404,9 @@ mod tests {
                 "/etc/gitconfig".into(),
             ]
         );
-        let files = libgit2_files(Some(Path::new("/h")), Some(Path::new("/x")), None);
+        let files = libgit2_files(Some(Path::new("/h")), Some(Path::new("/x")), None, system);
         assert_eq!(files[1], PathBuf::from("/x/git/config"));
+        let files = libgit2_files(None, None, None, Path::new("/t/system"));
+        assert_eq!(files, [PathBuf::from("/t/system")]);
     }
 }

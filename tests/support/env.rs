@@ -10,6 +10,13 @@
 //! and the helper configured the way the README tells users:
 //! `git config --global credential.helper "<absolute path>"`, with `CI_SERVER_URL` and
 //! `CI_JOB_TOKEN` set as in a job.
+//!
+//! No system git config means for doctor's model of cargo's libgit2 too: libgit2 reads
+//! `/etc/gitconfig` whatever `GIT_CONFIG_NOSYSTEM` says, so doctor takes the path of the system
+//! file it models from `GIT_CREDENTIAL_GITLAB_CI_LIBGIT2_SYSTEM_CONFIG`, which points here at a
+//! file of the environment that does not exist ([`ClientEnv::libgit2_system_file`]). A test
+//! thus never depends on what the machine's `/etc/gitconfig` holds (say, this helper, after
+//! `./install.sh` as root).
 #![allow(dead_code)]
 
 use std::borrow::BorrowMut;
@@ -40,6 +47,11 @@ pub fn helper_value() -> String {
         _ => binary::path().display().to_string(),
     }
 }
+
+/// The variable that names the system file doctor assumes libgit2 reads, and the file's name
+/// in the environment's `tools/`.
+pub const LIBGIT2_SYSTEM_VAR: &str = "GIT_CREDENTIAL_GITLAB_CI_LIBGIT2_SYSTEM_CONFIG";
+const LIBGIT2_SYSTEM_NAME: &str = "libgit2-system.gitconfig";
 
 /// Default time limit for a client command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -119,6 +131,10 @@ impl ClientEnvBuilder {
         set("CARGO_NET_RETRY", OsStr::new("0"));
         set("CARGO_TERM_COLOR", OsStr::new("never"));
         set("GIT_CONFIG_NOSYSTEM", OsStr::new("1"));
+        set(
+            LIBGIT2_SYSTEM_VAR,
+            tools.join(LIBGIT2_SYSTEM_NAME).as_os_str(),
+        );
         set("GIT_TERMINAL_PROMPT", OsStr::new("0"));
         set("TMPDIR", tmp.as_os_str());
         // pip never prompts (a missing credential fails at once) and never looks for updates.
@@ -305,6 +321,11 @@ impl ClientEnv {
 
     pub fn cargo_home(&self) -> &Path {
         &self.cargo_home
+    }
+
+    /// The system file doctor models libgit2 reading: none unless a test writes it.
+    pub fn libgit2_system_file(&self) -> PathBuf {
+        self.tools.join(LIBGIT2_SYSTEM_NAME)
     }
 
     pub fn token(&self) -> Option<&str> {

@@ -25,6 +25,17 @@ fn git_urls_are_read_as_git_reads_them_by_table() {
         Location::of_git_url("https://someone@gitlab.example.com/g/x.git"),
         Location::Https(WebUrl { userinfo: Userinfo::User(ref n), .. }) if n.is("someone")
     ));
+    for hidden in [
+        "https://gitlab.example.com/g/x.git\nhealthy",
+        "https://gitlab.exa\tmple.com/g/x.git",
+        "https://gitlab.example.com/g/\u{1b}]8;;x.git",
+    ] {
+        assert_eq!(
+            Location::of_git_url(hidden),
+            Location::NotAUrl,
+            "{hidden:?}"
+        );
+    }
     assert!(matches!(
         Location::of_git_url("http://gitlab.internal/g/x.git"),
         Location::Http(_)

@@ -5,7 +5,6 @@ pub mod cargo;
 pub mod git;
 pub mod probe;
 pub mod servers;
-pub mod submodules;
 pub mod token;
 
 use super::facts::Facts;
@@ -37,33 +36,7 @@ pub fn all(facts: &Facts) -> Vec<Check> {
         }
     }
 
-    if let Some(submodules) = &facts.submodules {
-        let mut hosts: Vec<String> = servers.iter().map(|k| k.server.host.clone()).collect();
-        hosts.extend(
-            facts
-                .vars
-                .get("CI_SERVER_SHELL_SSH_HOST")
-                .filter(|h| !h.is_empty())
-                .map(|h| h.to_ascii_lowercase()),
-        );
-        let found = submodules::check(submodules, &hosts, &facts.entries);
-        if found.is_empty() {
-            checks.push(Check::ok(
-                "submodules",
-                "no SSH-style submodule URL for a server in .gitmodules",
-            ));
-        }
-        checks.extend(found);
-    }
-
-    if let Some(probe) = &facts.probe {
-        checks.push(probe::explain(
-            &probe.url,
-            probe.success,
-            probe.timed_out,
-            &probe.stderr,
-        ));
-    }
+    checks.extend(probe::checks(facts));
     checks
 }
 
@@ -72,13 +45,13 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::doctor::facts::OurHelper;
-    use crate::doctor::fixtures::{self, OURS};
-    use crate::doctor::probe::Probe;
-    use crate::doctor::report::Status;
+    use crate::doctor::facts::probe::{Access, Outcome, Probe, Target};
+    use crate::doctor::fixtures::{self, healthy, OURS};
+    use crate::doctor::git_failure::Ended;
+    use crate::doctor::report::{Printer, Status};
     use crate::gitconfig::Entry;
     use crate::options::HelperOptions;
-    use crate::server::{Origin, Server, ServerError, Setting};
+    use crate::server::{ServerError, Setting};
     use crate::token::{TokenError, TokenSource};
 
     const HOME: &str = "/h/.gitconfig";
@@ -87,42 +60,12 @@ mod tests {
         fixtures::entry(key, value, HOME)
     }
 
-    /// A configured job: the server from CI_SERVER_URL, configure --global's entries, the token
-    /// loads, libgit2 finds the helper.
-    fn healthy() -> Facts {
-        let entries = vec![
-            entry("credential.helper", OURS),
-            entry("credential.https://gitlab.example.com.helper", ""),
-            entry("credential.https://gitlab.example.com.helper", OURS),
-        ];
-        Facts {
-            git_version: Some("git version 2.47.3".into()),
-            ours: vec![OurHelper {
-                place: HOME.into(),
-                value: OURS.into(),
-                options: Some(HelperOptions::default()),
-                runnable: Some(true),
-            }],
-            env_server: Ok(Some(
-                Server::parse("https://gitlab.example.com", Origin::ServerUrl).unwrap(),
-            )),
-            options: HelperOptions::default(),
-            token_source: TokenSource::default(),
-            token: Ok(()),
-            vars: Default::default(),
-            cargo_configs: Vec::new(),
-            libgit2: vec![(HOME.into(), vec![entry("credential.helper", OURS)])],
-            submodules: None,
-            probe: None,
-            entries,
-        }
-    }
-
     /// The (topic, status) of every line, and the whole text of the report.
     fn judged(facts: &Facts) -> (Vec<(&'static str, Status)>, String) {
         let checks = all(facts);
         let lines = checks.iter().map(|c| (c.topic, c.status)).collect();
-        (lines, crate::doctor::report::render(&checks))
+        let diagnostics = crate::diagnostics::Diagnostics::new(false, Vec::new());
+        (lines, Printer::new(&diagnostics).text(&checks, None, false))
     }
 
     #[test]
@@ -239,36 +182,39 @@ mod tests {
                 "the [http] table in /c/config.toml makes cargo fetch",
             ),
             (
-                "an SSH submodule of the job's SSH host",
-                |f| {
-                    f.vars
-                        .insert("CI_SERVER_SHELL_SSH_HOST".into(), "SSH.example.com".into());
-                    f.submodules =
-                        Some(vec![("lib".into(), "git@ssh.example.com:g/lib.git".into())]);
-                },
-                &[("cargo", Ok), ("submodules", Problem)],
-                "submodule lib uses the SSH URL git@ssh.example.com:g/lib.git",
-            ),
-            (
-                "submodules all fine",
-                |f| f.submodules = Some(vec![("lib".into(), "../lib.git".into())]),
-                &[("submodules", Ok)],
-                "no SSH-style submodule URL",
-            ),
-            (
                 "a 404 probe",
                 |f| {
-                    f.probe = Some(Probe {
-                        url: "https://gitlab.example.com/g/p.git".into(),
-                        success: false,
-                        timed_out: false,
-                        stderr:
-                            "fatal: repository 'https://gitlab.example.com/g/p.git/' not found\n"
-                                .into(),
-                    })
+                    let url = "https://gitlab.example.com/g/p.git";
+                    f.asked.probe_url = Some(url.into());
+                    f.probes = vec![Probe {
+                        target: Target {
+                            url: url.into(),
+                            access: Access::Read,
+                            helper: OURS.into(),
+                        },
+                        outcome: Outcome::Finished {
+                            ended: Ended::Exited(128),
+                            stderr: "remote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'https://gitlab.example.com/g/p.git/' not found\n".into(),
+                        },
+                    }];
                 },
                 &[("cargo", Ok), ("probe", Problem)],
-                "allowlist",
+                "does not exist, or is not visible to this job (404)",
+            ),
+            (
+                "a probe URL not probed for want of a token",
+                |f| {
+                    f.asked.probe_url = Some("https://gitlab.example.com/g/p.git".into());
+                    f.token = Err(TokenError::Unset(TokenSource::default()));
+                },
+                &[
+                    ("token", Problem),
+                    ("git", Ok),
+                    ("cargo", Ok),
+                    ("cargo", Ok),
+                    ("probe", Problem),
+                ],
+                "not probed: the environment variable CI_JOB_TOKEN is not set",
             ),
         ];
         for (name, edit, expected, needle) in cases {

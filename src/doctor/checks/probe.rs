@@ -1,114 +1,297 @@
-//! What the outcome of the probe means: 401, 403, 404, no helper answered, TLS, the network.
+//! What a probe's outcome means — GitLab's answer, a helper that could not run, TLS, the
+//! network, the time limit — with the exact fix, from git's whole stderr ([`classify`]). One
+//! verdict for PROBE_URL's check and for every dependency of the plan.
 
+use std::time::Duration;
+
+use crate::dependencies::{Userinfo, WebUrl};
+use crate::doctor::facts::probe::{Access, Outcome, Probe};
+use crate::doctor::facts::Facts;
+use crate::doctor::git_failure::{classify, project_path, Cause};
+use crate::printable::shown;
+use crate::token::TokenError;
+
+use super::super::plan;
 use super::super::report::Check;
 
-/// What the outcome of `git ls-remote PROBE_URL` means.
-pub fn explain(url: &str, success: bool, timed_out: bool, stderr: &str) -> Check {
-    let shown = last_line(stderr);
-    if success {
-        return Check::ok("probe", format!("git ls-remote {url} succeeded"));
+/// What GitLab's short messages cannot say, for naming both projects in full.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    /// This job's project, `CI_PROJECT_PATH`.
+    pub job_project: Option<String>,
+    /// The probed project's full path, from its URL (GitLab's messages name only its last
+    /// segment).
+    pub target: Option<String>,
+    /// The `insteadOf` entry (its base's credentials redacted) whose credentials git sends for
+    /// the probed URL instead of asking this helper: GitLab Runner's legacy layout.
+    pub embedded: Option<String>,
+}
+
+/// A probe's meaning: whether all is well, what happened, and the fix when it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub ok: bool,
+    pub cause: String,
+    pub fix: Option<String>,
+}
+
+impl Verdict {
+    fn problem(cause: impl Into<String>, fix: impl Into<String>) -> Verdict {
+        Verdict {
+            ok: false,
+            cause: cause.into(),
+            fix: Some(fix.into()),
+        }
     }
-    if timed_out {
-        return Check::problem(
-            "probe",
-            format!("git ls-remote {url} did not finish in time"),
-            "check the network path to the server: DNS, firewall, proxy (https_proxy, NO_PROXY)",
-        );
-    }
-    let low = stderr.to_ascii_lowercase();
-    let has = |needles: &[&str]| needles.iter().any(|n| low.contains(n));
-    let (text, fix) = if has(&[
-        "returned error: 401",
-        "authentication failed",
-        "access denied",
-    ]) {
-        (
-            "the server rejected the job token (401): it is expired (job tokens last as long as the job) or not a job token",
-            "use the token of the running job (CI_JOB_TOKEN); do not cache it in an image or a file that outlives the job",
-        )
-    } else if has(&["returned error: 403", "403 forbidden"]) {
-        (
-            "the server refused access (403): the project is probably not in the target project's CI/CD job token allowlist",
-            "in the target project: Settings > CI/CD > Job token permissions, add this job's project (or group) to the allowlist",
-        )
-    } else if has(&["not found", "returned error: 404"]) {
-        (
-            "the server answered 404: the project is not in the target project's CI/CD job token allowlist, or it does not exist (GitLab says 404 rather than 403 for projects a token may not see)",
-            "check the URL; in the target project: Settings > CI/CD > Job token permissions, add this job's project (or group) to the allowlist",
-        )
-    } else if has(&[
-        "terminal prompts disabled",
-        "could not read username",
-        "could not read password",
-    ]) {
-        (
-            "no credential helper answered for this URL: its scheme, host and port are not those of a configured server, or the helper is not configured (see the checks above)",
-            "use the server's exact https URL (same host and port as CI_SERVER_URL), or add it with --server",
-        )
-    } else if has(&["ssl", "certificate", "tls"]) {
-        (
-            "TLS failed: the server's certificate is not trusted here, or the name does not match",
-            "install the CA (GIT_SSL_CAINFO, or the system trust store); for cargo's libgit2 use SSL_CERT_FILE",
-        )
-    } else if has(&[
-        "could not resolve",
-        "failed to connect",
-        "couldn't connect",
-        "connection refused",
-        "timed out",
-        "network is unreachable",
-        "no route to host",
-    ]) {
-        (
-            "the server could not be reached: a network, name or port problem",
-            "check the host name and port, DNS, firewall and proxy settings",
-        )
-    } else {
-        (
-            "git ls-remote failed for another reason",
-            "run it by hand with GIT_CURL_VERBOSE=1 and GIT_CREDENTIAL_GITLAB_CI_DEBUG=1",
-        )
+}
+
+/// The verdict on a probe; `None` when it was not run (the token does not load, or nothing
+/// asked for it).
+pub fn verdict(
+    probe: Option<&Probe>,
+    token: &Result<(), TokenError>,
+    timeout: Duration,
+    names: &Names,
+) -> Verdict {
+    let Some(probe) = probe else {
+        return match token {
+            Err(e) => Verdict::problem(
+                format!("not probed: {e}"),
+                "make the job token available first (see the token check)",
+            ),
+            Ok(()) => Verdict::problem("not probed", "run doctor again"),
+        };
     };
-    Check::problem(
-        "probe",
-        format!("git ls-remote {url}: {text} (git said: {shown})"),
+    let access = probe.target.access;
+    let (ended, stderr) = match &probe.outcome {
+        Outcome::NotStarted => {
+            return Verdict::problem(
+                format!(
+                    "not probed: the --timeout of {} s ran out first",
+                    timeout.as_secs()
+                ),
+                "give doctor a longer --timeout, or check the network path to the server (DNS, firewall, proxy)",
+            )
+        }
+        Outcome::CannotRun(why) => {
+            return Verdict::problem(shown(why), "install git and put it on PATH")
+        }
+        Outcome::Finished { ended, stderr } => (*ended, stderr.as_str()),
+    };
+    let Some(failure) = classify(ended, stderr) else {
+        let cause = match (access, &names.embedded) {
+            (Access::Read, None) => "the job token can read it, through this helper".to_string(),
+            (Access::Read, Some(rewrite)) => format!(
+                "readable with the credentials in {rewrite}, which git sends instead of asking this helper"
+            ),
+            (Access::Push, _) => "the job token may push to it".to_string(),
+        };
+        return Verdict {
+            ok: true,
+            cause,
+            fix: None,
+        };
+    };
+    let job_project = names.job_project.as_deref().and_then(project_path);
+    let cause = match failure.cause {
+        Cause::AllowlistDenied { source, target } => Cause::AllowlistDenied {
+            source: job_project.clone().or(source),
+            target: names.target.clone().or(target),
+        },
+        Cause::UserLacksAccess { target } => Cause::UserLacksAccess {
+            target: names.target.clone().or(target),
+        },
+        other => other,
+    };
+    let (explanation, fix) = match (&cause, &names.embedded) {
+        (Cause::TokenRejected, Some(rewrite)) => (
+            format!("the server rejected the credentials in {rewrite} (401), which git sends instead of asking this helper"),
+            format!("remove {rewrite} from git's configuration (one left by an earlier job holds an expired token); the helper gives the job token without it"),
+        ),
+        _ => (cause.explanation(), cause.fix(job_project.as_deref())),
+    };
+    Verdict::problem(
+        format!("{explanation} (git said: {})", failure.excerpt),
         fix,
     )
 }
 
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("nothing")
-        .chars()
-        .take(200)
+/// The check for PROBE_URL: one line for reading and, with `--push`, one for pushing.
+pub fn checks(facts: &Facts) -> Vec<Check> {
+    let Some(url) = &facts.asked.probe_url else {
+        return Vec::new();
+    };
+    let mut accesses = vec![Access::Read];
+    if facts.asked.push {
+        accesses.push(Access::Push);
+    }
+    let probed = plan::probe_form(url);
+    let names = Names {
+        job_project: facts.vars.get("CI_PROJECT_PATH").cloned(),
+        target: plan::project_of(&probed, facts),
+        embedded: plan::embedded(facts, &probed),
+    };
+    let stripped = WebUrl::parse(url).is_some_and(|u| u.userinfo != Userinfo::None);
+    let without_userinfo = match stripped {
+        true => " (probed without the user information it carries)",
+        false => "",
+    };
+    accesses
+        .into_iter()
+        .map(|access| {
+            let probe = facts
+                .probes
+                .iter()
+                .find(|p| p.target.url == probed && p.target.access == access);
+            let verdict = verdict(probe, &facts.token, facts.asked.timeout, &names);
+            let what = match access {
+                Access::Read => "git ls-remote",
+                Access::Push => "git push --dry-run",
+            };
+            let text = format!("{what} {}{without_userinfo}: {}", shown(url), verdict.cause);
+            match verdict.fix {
+                None => Check::ok("probe", text),
+                Some(fix) => Check::problem("probe", text, fix),
+            }
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::report::Status;
     use super::*;
+    use crate::doctor::facts::probe::Target;
+    use crate::doctor::git_failure::Ended;
+
+    fn probe(access: Access, outcome: Outcome) -> Probe {
+        Probe {
+            target: Target {
+                url: "https://gitlab.example.com/group/sub/lib.git".into(),
+                access,
+                helper: "git-credential-gitlab-ci".into(),
+            },
+            outcome,
+        }
+    }
+
+    fn failed(stderr: &str) -> Outcome {
+        Outcome::Finished {
+            ended: Ended::Exited(128),
+            stderr: stderr.into(),
+        }
+    }
+
+    fn names() -> Names {
+        Names {
+            job_project: Some("group/app".into()),
+            target: Some("group/sub/lib".into()),
+            embedded: None,
+        }
+    }
+
+    fn judged(access: Access, outcome: Outcome, names: &Names) -> Verdict {
+        let probe = probe(access, outcome);
+        verdict(Some(&probe), &Ok(()), Duration::from_secs(30), names)
+    }
 
     #[test]
-    fn probe_failures_are_explained_by_kind() {
-        let cases = [
-            ("fatal: Authentication failed for 'https://h/x.git/'", "401"),
-            ("fatal: unable to access 'https://h/x/': The requested URL returned error: 403", "allowlist"),
-            ("remote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'https://h/x.git/' not found", "Job token permissions"),
-            ("fatal: could not read Username for 'https://h': terminal prompts disabled", "no credential helper answered"),
-            ("fatal: unable to access 'https://h/x/': SSL certificate problem: self-signed certificate", "TLS"),
-            ("fatal: unable to access 'https://h/x/': Could not resolve host: h", "could not be reached"),
-        ];
-        for (stderr, needle) in cases {
-            let check = explain("https://h/x.git", false, false, stderr);
-            let all = format!("{} {}", check.text, check.fix.clone().unwrap_or_default());
-            assert!(all.contains(needle), "{stderr}: {all}");
-            assert_eq!(check.status, Status::Problem);
-        }
-        assert_eq!(explain("u", true, false, "").status, Status::Ok);
-        assert!(explain("u", false, true, "").text.contains("in time"));
+    fn gitlabs_answers_name_both_projects_in_full_and_the_exact_fix() {
+        // GitLab names only the last segment of each path.
+        let verdict = judged(
+            Access::Read,
+            failed("remote: Authentication by CI/CD job token not allowed from app to lib.\nfatal: unable to access 'https://gitlab.example.com/group/sub/lib.git/': The requested URL returned error: 403\n"),
+            &names(),
+        );
+        assert!(!verdict.ok);
+        assert_eq!(
+            verdict.fix.as_deref(),
+            Some("add group/app to group/sub/lib's job token allowlist: in group/sub/lib, Settings → CI/CD → Job token permissions, add group/app")
+        );
+        assert!(
+            verdict
+                .cause
+                .contains("group/app may not access group/sub/lib (403)"),
+            "{verdict:?}"
+        );
+
+        let verdict = judged(
+            Access::Read,
+            failed("remote: Insufficient permissions to pull from the repository of project lib.\nfatal: unable to access 'https://gitlab.example.com/group/sub/lib.git/': The requested URL returned error: 403\n"),
+            &names(),
+        );
+        assert!(
+            verdict.cause.contains("cannot read group/sub/lib (403)"),
+            "{verdict:?}"
+        );
+        assert!(verdict
+            .fix
+            .unwrap()
+            .contains("Reporter access to group/sub/lib"));
+
+        let verdict = judged(
+            Access::Push,
+            failed("remote: You are not allowed to push code to this project.\nfatal: unable to access 'https://gitlab.example.com/group/sub/lib.git/': The requested URL returned error: 403\n"),
+            &names(),
+        );
+        assert!(verdict
+            .fix
+            .unwrap()
+            .contains("Allow Git push requests to the repository"));
+    }
+
+    #[test]
+    fn outcomes_without_an_answer_have_their_own_verdicts() {
+        let verdict = judged(Access::Read, Outcome::NotStarted, &names());
+        assert!(
+            verdict.cause.contains("--timeout of 30 s ran out"),
+            "{verdict:?}"
+        );
+        let verdict = judged(
+            Access::Read,
+            Outcome::CannotRun("cannot run git (NotFound)".into()),
+            &names(),
+        );
+        assert_eq!(
+            verdict.fix.as_deref(),
+            Some("install git and put it on PATH")
+        );
+        let unset = Err(TokenError::Unset(crate::token::TokenSource::default()));
+        let verdict = super::verdict(None, &unset, Duration::from_secs(1), &names());
+        assert!(
+            verdict
+                .cause
+                .starts_with("not probed: the environment variable CI_JOB_TOKEN is not set"),
+            "{verdict:?}"
+        );
+        let ok = Outcome::Finished {
+            ended: Ended::Exited(0),
+            stderr: String::new(),
+        };
+        assert!(judged(Access::Read, ok.clone(), &names()).ok);
+        let embedded = Names {
+            embedded: Some("url.https://gitlab-ci-token:***@gitlab.example.com/.insteadOf".into()),
+            ..names()
+        };
+        assert!(judged(Access::Read, ok, &embedded)
+            .cause
+            .contains("credentials in url.https://gitlab-ci-token:***@gitlab.example.com/.insteadOf, which git sends instead of asking this helper"));
+        let denied = failed("remote: HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See https://gitlab.example.com/help\nfatal: Authentication failed for 'https://gitlab.example.com/group/sub/lib.git/'\n");
+        assert!(judged(Access::Read, denied.clone(), &names())
+            .cause
+            .contains("rejected the job token (401)"));
+        assert!(judged(Access::Read, denied, &embedded)
+            .cause
+            .contains("rejected the credentials in url.https://gitlab-ci-token:***@"));
+    }
+
+    #[test]
+    fn a_missing_helper_program_is_not_a_404() {
+        let verdict = judged(
+            Access::Read,
+            failed("/opt/gone/git-credential-gitlab-ci get: 1: /opt/gone/git-credential-gitlab-ci: not found\nremote: The project you were looking for could not be found or you don't have permission to view it.\nfatal: repository 'https://gitlab.example.com/group/sub/lib.git/' not found\n"),
+            &names(),
+        );
+        assert!(verdict.cause.contains("could not run the credential helper /opt/gone/git-credential-gitlab-ci (this helper)"), "{verdict:?}");
+        assert!(!verdict.cause.contains("404"), "{verdict:?}");
     }
 }
