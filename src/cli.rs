@@ -33,16 +33,26 @@ use git_credential_gitlab_ci::options::HelperOptions;
 use git_credential_gitlab_ci::outcome::Outcome;
 use git_credential_gitlab_ci::program::Invocation;
 use git_credential_gitlab_ci::token::TokenSource;
-use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value};
+use git_credential_gitlab_ci::{configure, docker, doctor, helper, helper_value, keyring};
 
 /// The name that selects the docker mode when the binary is invoked under it.
 pub const DOCKER_BINARY_NAME: &str = "docker-credential-gitlab-ci";
+
+/// The name that selects the keyring mode: pip and uv run the first `keyring` on `PATH`.
+pub const KEYRING_BINARY_NAME: &str = "keyring";
 
 /// Is `argv0` (the program name the binary was run as) the docker credential helper's?
 pub fn is_docker_name(argv0: &OsStr) -> bool {
     Path::new(argv0)
         .file_name()
         .is_some_and(|name| name == DOCKER_BINARY_NAME)
+}
+
+/// Is `argv0` the name pip and uv run (`keyring`, by any path)?
+pub fn is_keyring_name(argv0: &OsStr) -> bool {
+    Path::new(argv0)
+        .file_name()
+        .is_some_and(|name| name == KEYRING_BINARY_NAME)
 }
 
 /// The full command tree of `git-credential-gitlab-ci`: every verb, option and help text.
@@ -55,9 +65,23 @@ pub fn docker_command() -> clap::Command {
     tree::DockerCli::command()
 }
 
+/// The command of the binary run as `keyring`: small already (no verbs), so it has no small
+/// command of its own.
+pub fn keyring_command() -> clap::Command {
+    tree::KeyringCli::command()
+}
+
 /// Parses a command line (`args[0]` is the program name). `Err` is clap's: a usage error, or
 /// `--help` and `--version`, for [`usage`] to print.
 pub fn parse(args: &[OsString]) -> Result<Invocation, clap::Error> {
+    if args.first().is_some_and(|name| is_keyring_name(name)) {
+        let matches = keyring_command().try_get_matches_from(args)?;
+        let cli = tree::KeyringCli::from_arg_matches(&matches)?;
+        return Ok(Invocation::Keyring(
+            cli.helper.0,
+            keyring_request(cli.keyring),
+        ));
+    }
     let docker = args.first().is_some_and(|name| is_docker_name(name));
     match quick(args, docker) {
         Some(invocation) => Ok(invocation),
@@ -65,9 +89,17 @@ pub fn parse(args: &[OsString]) -> Result<Invocation, clap::Error> {
     }
 }
 
-/// The verbs besides git's operations (`get`, `store`, `erase`): words the small command
-/// leaves to the full tree. Kept equal to the tree's subcommands by a test.
-const VERBS: &[&str] = &["docker", "configure", "unconfigure", "doctor"];
+/// The verbs besides git's operations (`get`, `store`, `erase`), kept equal to the tree's
+/// subcommands by a test: words the small command leaves to the full tree — all but `goauth`,
+/// which Go runs before every HTTPS fetch, so the small command takes it.
+const VERBS: &[&str] = &[
+    "docker",
+    "configure",
+    "unconfigure",
+    "doctor",
+    "goauth",
+    "keyring",
+];
 
 /// The command line parsed by the full tree.
 fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error> {
@@ -112,6 +144,8 @@ fn full_tree(args: &[OsString], docker: bool) -> Result<Invocation, clap::Error>
             unconfigure_options(args),
             options,
         ),
+        tree::Verb::Goauth(args) => Invocation::Goauth(options, args.url),
+        tree::Verb::Keyring(args) => Invocation::Keyring(options, keyring_request(args)),
         tree::Verb::Doctor(args) => Invocation::Doctor(
             doctor::Options {
                 probe_url: args.probe_url,
@@ -158,10 +192,26 @@ fn quick(args: &[OsString], docker: bool) -> Option<Invocation> {
         ));
     }
     let grammar = args::server_args().into_iter().chain(args::token_args());
-    let matches = args::one_word_command(helper_value::BINARY_NAME, grammar)
-        .try_get_matches_from(args)
-        .ok()?;
-    let operation = match args::operation(&matches)?.to_str() {
+    let mut command = args::one_word_command(helper_value::BINARY_NAME, grammar);
+    // The word after the operation is for goauth only; git's `get` does not pay for it.
+    if args.iter().skip(1).any(|arg| arg == "goauth") {
+        command = args::with_url(command);
+    }
+    let matches = command.try_get_matches_from(args).ok()?;
+    let word = args::operation(&matches)?.to_str();
+    let url = args::url(&matches);
+    // Go runs `goauth` before every HTTPS fetch, so it takes this path too, with the URL Go
+    // adds after a 4xx; no other operation has a word after it.
+    if word == Some("goauth") {
+        return Some(Invocation::Goauth(
+            args::helper_options(&matches),
+            url.cloned(),
+        ));
+    }
+    if url.is_some() {
+        return None;
+    }
+    let operation = match word {
         Some("get") => helper::Operation::Get,
         Some("store") => helper::Operation::Store,
         Some("erase") => helper::Operation::Erase,
@@ -237,6 +287,27 @@ fn docker_invocation(
         docker::Options { registries },
         operation,
     ))
+}
+
+fn keyring_request(args: tree::KeyringArgs) -> keyring::Request {
+    use tree::{KeyringMode, KeyringOperation, KeyringOutput};
+    keyring::Request {
+        mode: match args.mode {
+            KeyringMode::Password => keyring::Mode::Password,
+            KeyringMode::Creds => keyring::Mode::Creds,
+        },
+        format: match args.output {
+            KeyringOutput::Plain => keyring::Format::Plain,
+            KeyringOutput::Json => keyring::Format::Json,
+        },
+        operation: match args.operation {
+            KeyringOperation::Get => keyring::Operation::Get,
+            KeyringOperation::Set => keyring::Operation::Set,
+            KeyringOperation::Del => keyring::Operation::Del,
+        },
+        service: args.service,
+        user: args.user,
+    }
 }
 
 fn target(args: &tree::TargetArgs) -> configure::Target {
@@ -402,6 +473,24 @@ mod tests {
             &[""],
             &["get=1"],
             &["help"],
+            &["goauth"],
+            &["goauth", "https://gitlab.example.com/x?go-get=1"],
+            &["--server", "a.example", "goauth"],
+            &["goauth", "--server", "a.example", "https://a.example/"],
+            &["goauth", "https://a.example/", "--token-env", "T"],
+            &["goauth", "https://a.example/", "extra"],
+            &["goauth", ""],
+            &["goauth", "--", "https://a.example/"],
+            &["goauth", "--help"],
+            &["keyring", "get", "https://a.example/", "gitlab-ci-token"],
+            &[
+                "keyring",
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "https://a.example/",
+            ],
+            &["keyring", "diagnose"],
         ];
         for words in lines {
             assert_agree(&args(words), false);
@@ -415,6 +504,17 @@ mod tests {
             assert!(quick(&args(words), false).is_some(), "{words:?}");
         }
         assert!(quick(&args(&["frobnicate", "--server", "x"]), false).is_none());
+        // Go runs goauth before every HTTPS fetch: the small command answers it, URL or not.
+        for words in [
+            &["goauth"][..],
+            &["--server", "a.example", "goauth"],
+            &["goauth", "https://a.example/x"],
+        ] {
+            assert!(
+                matches!(quick(&args(words), false), Some(Invocation::Goauth(..))),
+                "{words:?}"
+            );
+        }
     }
 
     #[test]
@@ -441,11 +541,108 @@ mod tests {
     }
 
     #[test]
+    fn the_keyring_name_reads_keyrings_command_line() {
+        let args = |words: &[&str]| -> Vec<OsString> {
+            std::iter::once("/opt/gitlab-ci/keyring-bin/keyring")
+                .chain(words.iter().copied())
+                .map(OsString::from)
+                .collect()
+        };
+        let request =
+            |mode, format, operation, service: Option<&str>, user: Option<&str>| keyring::Request {
+                mode,
+                format,
+                operation,
+                service: service.map(OsString::from),
+                user: user.map(OsString::from),
+            };
+        use keyring::{Format, Mode, Operation};
+        let index = "https://gitlab.example.com/simple/";
+        let cases: &[(&[&str], keyring::Request)] = &[
+            (
+                &["get", index, "gitlab-ci-token"],
+                request(
+                    Mode::Password,
+                    Format::Plain,
+                    Operation::Get,
+                    Some(index),
+                    Some("gitlab-ci-token"),
+                ),
+            ),
+            (
+                &["--mode=creds", "--output=json", "get", index, "u"],
+                request(
+                    Mode::Creds,
+                    Format::Json,
+                    Operation::Get,
+                    Some(index),
+                    Some("u"),
+                ),
+            ),
+            (
+                &["--mode", "creds", "get", index],
+                request(
+                    Mode::Creds,
+                    Format::Plain,
+                    Operation::Get,
+                    Some(index),
+                    None,
+                ),
+            ),
+            (
+                &["set", index, "u"],
+                request(
+                    Mode::Password,
+                    Format::Plain,
+                    Operation::Set,
+                    Some(index),
+                    Some("u"),
+                ),
+            ),
+            (
+                &["del"],
+                request(Mode::Password, Format::Plain, Operation::Del, None, None),
+            ),
+        ];
+        for (words, expected) in cases {
+            match parse(&args(words)) {
+                Ok(Invocation::Keyring(options, got)) => {
+                    assert_eq!(options, HelperOptions::default(), "{words:?}");
+                    assert_eq!(&got, expected, "{words:?}");
+                }
+                other => panic!("{words:?}: {other:?}"),
+            }
+        }
+        let with_server = parse(&args(&["--server", "h.example", "get", index, "u"]));
+        assert!(
+            matches!(&with_server, Ok(Invocation::Keyring(o, _)) if o.servers == ["h.example"]),
+            "{with_server:?}"
+        );
+        for words in [
+            &["diagnose"][..],
+            &["--mode=secret", "get", index],
+            &["get", index, "u", "extra"],
+            &["--mode=creds", "--mode=password", "get", index, "u"],
+        ] {
+            let error = parse(&args(words)).unwrap_err();
+            assert_ne!(error.kind(), ErrorKind::DisplayHelp, "{words:?}");
+        }
+        // The verb is the same mode.
+        let verb: Vec<OsString> = [helper_value::BINARY_NAME, "keyring", "get", index, "u"]
+            .map(OsString::from)
+            .to_vec();
+        assert!(matches!(parse(&verb), Ok(Invocation::Keyring(..))));
+    }
+
+    #[test]
     fn verbs_help_and_errors_go_to_the_full_tree() {
         for words in [
             &["configure", "--global"][..],
             &["doctor"],
             &["docker", "get"],
+            &["keyring", "get", "https://a.example/", "u"],
+            &["goauth", "--help"],
+            &["goauth", "a", "b"],
             &["--help"],
             &["--version"],
             &["get", "extra"],
@@ -621,8 +818,12 @@ mod tests {
     fn the_command_tree_is_valid() {
         command().debug_assert();
         docker_command().debug_assert();
-        assert!(command()
-            .get_subcommands()
-            .any(|c| c.get_name() == "doctor"));
+        keyring_command().debug_assert();
+        for verb in ["doctor", "goauth", "keyring"] {
+            assert!(
+                command().get_subcommands().any(|c| c.get_name() == verb),
+                "{verb}"
+            );
+        }
     }
 }

@@ -6,9 +6,9 @@ use crate::diagnostics::{shown, Diagnostics};
 use crate::env::Env;
 use crate::options::HelperOptions;
 use crate::outcome::Outcome;
-use crate::policy::{decide, Decision};
+use crate::policy::{decide, username_is_valid, Decision};
 use crate::protocol::{discard_request, read_request, Answer, ProtocolError};
-use crate::server::{configured_servers, ServerError};
+use crate::server::{configured_servers, Server, ServerError};
 use crate::token::{self, TokenError};
 
 /// The operation git asked for: the last word of its command line.
@@ -61,6 +61,8 @@ pub enum Error {
     Token { server: String, error: TokenError },
     #[error("--username must be one non-empty line")]
     Username,
+    #[error("--username must not contain ':' to go into an Authorization header")]
+    UsernameWithColon,
     #[error("could not write the answer ({0})")]
     Output(io::ErrorKind),
 }
@@ -75,11 +77,26 @@ fn get(
     diagnostics: &Diagnostics,
 ) -> Result<(), Error> {
     let answer = decide_answer(options, env, input, diagnostics)?;
-    match answer.write_to(output) {
-        // git has gone away; nobody is left to read the answer, and that is not our failure.
+    written(answer.write_to(output))
+}
+
+/// The outcome of writing an answer (with one `write_all`, then a flush). A caller that has gone
+/// away — git, Go, pip — leaves nobody to read it, and that is not our failure.
+pub fn written(result: io::Result<()>) -> Result<(), Error> {
+    match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         result => result.map_err(|e| Error::Output(e.kind())),
     }
+}
+
+/// The configured servers and a usable `--username`: what every protocol reads before it
+/// decides (git's here, Go's GOAUTH, pip's keyring).
+pub fn configuration(options: &HelperOptions, env: &Env) -> Result<Vec<Server>, Error> {
+    let servers = configured_servers(env, &options.servers)?;
+    if !username_is_valid(&options.username) {
+        return Err(Error::Username);
+    }
+    Ok(servers)
 }
 
 fn decide_answer(
@@ -89,11 +106,8 @@ fn decide_answer(
     diagnostics: &Diagnostics,
 ) -> Result<Answer, Error> {
     let request = read_request(input)?;
-    let servers = configured_servers(env, &options.servers)?;
+    let servers = configuration(options, env)?;
     let username = &options.username;
-    if username.is_empty() || username.contains(['\n', '\r', '\0']) {
-        return Err(Error::Username);
-    }
     diagnostics.debug(|| {
         let list: Vec<String> = servers
             .iter()

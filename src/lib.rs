@@ -17,7 +17,9 @@
 //! - [`diagnostics`] writes every stderr line and is the one scrubber of secrets.
 //!
 //! The modes and verbs: [`helper`] speaks git's credential protocol; [`docker`] speaks
-//! Docker's for the job's registries; [`configure`] registers the helper in git (and Docker)
+//! Docker's for the job's registries; [`goauth`] (Go's GOAUTH command) and [`keyring`] (pip's
+//! and uv's keyring subprocess) are handed a whole URL, which [`policy::decide_url`] reads as
+//! git's `url=` attribute and decides with the same [`policy::decide`]; [`configure`] registers the helper in git (and Docker)
 //! configuration; [`doctor`] explains a setup and a failing clone. What they share:
 //! [`gitconfig`] (the configuration model and git's helper rules), [`git`] (running git),
 //! [`helper_value`] (the `credential.helper` value language) and [`process`] (running a program
@@ -37,8 +39,10 @@ pub mod env;
 pub mod files;
 pub mod git;
 pub mod gitconfig;
+pub mod goauth;
 pub mod helper;
 pub mod helper_value;
+pub mod keyring;
 pub mod options;
 pub mod outcome;
 pub mod policy;

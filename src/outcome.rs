@@ -6,7 +6,8 @@ pub enum Outcome {
     /// Exit status 0: answered, or left to the next helper; configured; healthy.
     Success,
     /// Exit status 1: the request or the setup is wrong (one line on standard error says what),
-    /// doctor found a problem, or the docker mode has no credentials for the registry.
+    /// doctor found a problem, or the docker or keyring mode has no credentials for what was
+    /// asked.
     Failure,
     /// Exit status 2: the command line is wrong.
     Usage,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::protocol::Request;
+use crate::protocol::{request_from_url, ProtocolError, Request};
 use crate::server::{self, host_matches, Server};
 
 /// The user name GitLab expects with a job token, and the one the helper answers with unless
@@ -82,16 +82,60 @@ pub fn decide<'a>(request: &Request, servers: &'a [Server], username: &str) -> D
     Decision::Answer(server)
 }
 
+/// Why a URL handed over whole (Go's GOAUTH argument, a keyring SERVICE) gets nothing. Shown
+/// only in debug output; it never carries the URL's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlDecline {
+    /// Not a URL with `scheme://`, or one that readers disagree about (see
+    /// [`crate::urls::read_strictly`]): `\\`, a percent-encoded or shorthand host, a missing
+    /// `//`, a control character, a bare `host[:port]`.
+    NotAUrl(ProtocolError),
+    /// A URL, but not for a configured server, or for another user, or with a password.
+    Declined(Decline),
+}
+
+impl fmt::Display for UrlDecline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlDecline::NotAUrl(e) => write!(f, "not a URL with an origin ({e})"),
+            UrlDecline::Declined(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// The configured server whose origin `url` names exactly, for `username`: the URL read as git's
+/// `url=` attribute is ([`request_from_url`]) and decided by [`decide`] — no matcher of its own.
+pub fn decide_url<'a>(
+    url: &[u8],
+    servers: &'a [Server],
+    username: &str,
+) -> Result<&'a Server, UrlDecline> {
+    let request = request_from_url(url).map_err(UrlDecline::NotAUrl)?;
+    match decide(&request, servers, username) {
+        Decision::Answer(server) => Ok(server),
+        Decision::Decline(why) => Err(UrlDecline::Declined(why)),
+    }
+}
+
+/// Whether `--username` can be sent at all: one non-empty line.
+pub fn username_is_valid(username: &str) -> bool {
+    !username.is_empty() && !username.contains(['\n', '\r', '\0'])
+}
+
+/// `--server`-style values, parsed: the servers of the decision tables here and in the modes
+/// that decide through this module (goauth, keyring).
+#[cfg(test)]
+pub(crate) fn test_servers(urls: &[&str]) -> Vec<Server> {
+    urls.iter()
+        .map(|u| Server::parse(u, crate::server::Origin::Option).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::Origin;
 
-    fn servers(urls: &[&str]) -> Vec<Server> {
-        urls.iter()
-            .map(|u| Server::parse(u, Origin::Option).unwrap())
-            .collect()
-    }
+    use test_servers as servers;
 
     fn request(lines: &[u8]) -> Request {
         crate::protocol::parse_request(lines).unwrap()
@@ -291,5 +335,160 @@ mod tests {
             "gitlab-ci-token",
         );
         assert_eq!(got, Decision::Answer(&set[1]));
+    }
+
+    /// Every near miss of a URL handed over whole, and the forms that are the same origin.
+    #[test]
+    fn decides_urls_by_table() {
+        let set = servers(&[
+            "https://gitlab.example.com",
+            "https://gitlab.example.com:8443",
+            "http://gitlab.internal",
+            "https://[::1]:9443",
+        ]);
+        let yes = |s: &str| Some(s.to_string());
+        let cases: &[(&[u8], Option<String>)] = &[
+            (
+                b"https://gitlab.example.com/",
+                yes("https://gitlab.example.com"),
+            ),
+            (
+                b"https://gitlab.example.com",
+                yes("https://gitlab.example.com"),
+            ),
+            (
+                b"https://gitlab.example.com:443/group/sub/proj?go-get=1",
+                yes("https://gitlab.example.com"),
+            ),
+            (
+                b"https://GitLab.Example.COM/api/v4/projects/42/packages/pypi/simple/",
+                yes("https://gitlab.example.com"),
+            ),
+            (
+                b"https://gitlab-ci-token@gitlab.example.com/simple",
+                yes("https://gitlab.example.com"),
+            ),
+            (
+                b"https://gitlab.example.com:8443/x",
+                yes("https://gitlab.example.com:8443"),
+            ),
+            (b"http://gitlab.internal/x", yes("http://gitlab.internal")),
+            (b"http://gitlab.internal:80", yes("http://gitlab.internal")),
+            (b"https://[::1]:9443/x", yes("https://[::1]:9443")),
+            (b"https://gitlab.example.com.evil.com/", None),
+            (b"https://evilgitlab.example.com/", None),
+            (b"https://gitlab.example.co/", None),
+            (b"https://gitlab.example.com:9443/", None),
+            (b"https://gitlab.example.com:0443/", None),
+            (b"https://gitlab.example.com:/", None),
+            (b"http://gitlab.example.com/", None),
+            (b"https://gitlab.internal/", None),
+            (b"ssh://gitlab.example.com/", None),
+            (b"HTTPS://gitlab.example.com/", None),
+            (b"https://gitlab.example.com@evil.com/", None),
+            (b"https://gitlab.example.com:443@evil.com/", None),
+            (b"https://evil.com/https://gitlab.example.com/", None),
+            (b"https://evil.com?https://gitlab.example.com/", None),
+            (b"https://evil.com#@gitlab.example.com/", None),
+            (b"https://gitlab.example.com\\@evil.com/", None),
+            (b"https:\\\\gitlab.example.com/", None),
+            (b"https:gitlab.example.com/", None),
+            (b"https:/gitlab.example.com/", None),
+            (b"//gitlab.example.com/", None),
+            (b"gitlab.example.com", None),
+            (b"gitlab.example.com:443", None),
+            (b"https://gitlab.example.com./", None),
+            (b"https://gitlab%2eexample.com/", None),
+            (b"https://%67itlab.example.com/", None),
+            (b"https://gitlab\xef\xbc\x8eexample.com/", None),
+            (b"https://gitlab.example.com\n.evil.com/", None),
+            (b"https://gitlab.exa\tmple.com/", None),
+            (b" https://gitlab.example.com/", None),
+            (b"https://gitlab.example.com /", None),
+            (b"https://gitlab.example.com/\r", None),
+            (b"https://gitlab.example.com/\0", None),
+            (b"https://gitlab\xff.example.com/", None),
+            (b"https://alice@gitlab.example.com/", None),
+            (b"https://gitlab-ci-token:x@gitlab.example.com/", None),
+            (b"https://[::1]/", None),
+            (b"https://[0:0::1]:9443/", None),
+            (b"https://0x7f.1:9443/", None),
+            (b"", None),
+        ];
+        for (url, expected) in cases {
+            let got = decide_url(url, &set, "gitlab-ci-token").map(ToString::to_string);
+            assert_eq!(
+                got.as_ref().ok(),
+                expected.as_ref(),
+                "url {:?} gave {got:?}",
+                String::from_utf8_lossy(url)
+            );
+        }
+    }
+
+    #[test]
+    fn reports_why_a_url_gets_nothing() {
+        let set = servers(&["https://gitlab.example.com"]);
+        let long = format!("https://gitlab.example.com/{}", "a".repeat(64 * 1024));
+        let cases: &[(&[u8], UrlDecline)] = &[
+            (
+                long.as_bytes(),
+                UrlDecline::NotAUrl(ProtocolError::InvalidUrl),
+            ),
+            (
+                b"https://gitlab.example.com/\n",
+                UrlDecline::NotAUrl(ProtocolError::AmbiguousUrl(
+                    "it contains a control character",
+                )),
+            ),
+            (
+                b"gitlab.example.com:443",
+                UrlDecline::NotAUrl(ProtocolError::AmbiguousUrl(
+                    "it has no '//' after the scheme",
+                )),
+            ),
+            (
+                b"https://other.example/",
+                UrlDecline::Declined(Decline::OtherHost),
+            ),
+            (
+                b"http://gitlab.example.com/",
+                UrlDecline::Declined(Decline::OtherProtocol),
+            ),
+            (
+                b"https://u@gitlab.example.com/",
+                UrlDecline::Declined(Decline::OtherUser),
+            ),
+            (
+                b"https://gitlab-ci-token:p@gitlab.example.com/",
+                UrlDecline::Declined(Decline::HasPassword),
+            ),
+        ];
+        for (url, why) in cases {
+            assert_eq!(
+                decide_url(url, &set, "gitlab-ci-token").unwrap_err(),
+                *why,
+                "{:?}",
+                String::from_utf8_lossy(url)
+            );
+        }
+        assert_eq!(
+            decide_url(b"https://gitlab.example.com/", &[], "gitlab-ci-token"),
+            Err(UrlDecline::Declined(Decline::NoServer))
+        );
+    }
+
+    #[test]
+    fn usernames_are_one_non_empty_line() {
+        for (name, valid) in [
+            ("gitlab-ci-token", true),
+            ("a:b", true),
+            ("", false),
+            ("a\nb", false),
+            ("a\rb", false),
+            ("a\0b", false),
+        ] {
+            assert_eq!(username_is_valid(name), valid, "{name:?}");
+        }
     }
 }

@@ -1,7 +1,13 @@
 //! What a command line asks for, in the library's types, and running it: the one dispatch that
 //! `main` and the in-process tests share. `cli` builds the [`Invocation`]; `main` takes the
 //! environment snapshot it needs ([`Invocation::protocol_variables`]) and calls [`run`].
+//!
+//! A new mode plugs in here: a variant of [`Invocation`] holding its options, the variables it
+//! reads in [`Invocation::protocol_variables`] (a protocol that runs on every fetch reads only
+//! those; a verb takes the whole environment), its arm in [`Invocation::token`] and [`run`]; and
+//! in `cli`, its words in the full tree and — when it runs on every fetch — in the small command.
 
+use std::ffi::OsString;
 use std::io::{BufRead, Write};
 
 use crate::diagnostics::{Diagnostics, DEBUG_ENV};
@@ -9,7 +15,7 @@ use crate::env::Env;
 use crate::options::HelperOptions;
 use crate::outcome::Outcome;
 use crate::token::TokenSource;
-use crate::{configure, docker, doctor, helper, server};
+use crate::{configure, docker, doctor, goauth, helper, keyring, server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
@@ -19,6 +25,10 @@ pub enum Invocation {
     Docker(TokenSource, docker::Options, docker::Operation),
     Configure(configure::Action, configure::Options, HelperOptions),
     Doctor(doctor::Options, HelperOptions),
+    /// Go's GOAUTH command: `goauth`, and the URL Go adds after a 4xx.
+    Goauth(HelperOptions, Option<OsString>),
+    /// pip's and uv's keyring: the `keyring` verb, or the binary run as `keyring`.
+    Keyring(HelperOptions, keyring::Request),
 }
 
 impl Invocation {
@@ -27,7 +37,9 @@ impl Invocation {
     /// which takes the whole environment ([`Env::read_all`]).
     pub fn protocol_variables(&self) -> Option<Vec<&str>> {
         let variables: &[&str] = match self {
-            Invocation::Helper(..) => &server::VARIABLES,
+            Invocation::Helper(..) | Invocation::Goauth(..) | Invocation::Keyring(..) => {
+                &server::VARIABLES
+            }
             Invocation::Docker(_, _, docker::Operation::Configure) => return None,
             Invocation::Docker(..) => &docker::VARIABLES,
             Invocation::Configure(..) | Invocation::Doctor(..) => return None,
@@ -42,6 +54,8 @@ impl Invocation {
     pub fn token(&self) -> &TokenSource {
         match self {
             Invocation::Helper(options, _)
+            | Invocation::Goauth(options, _)
+            | Invocation::Keyring(options, _)
             | Invocation::Configure(_, _, options)
             | Invocation::Doctor(_, options) => &options.token,
             Invocation::Docker(token, _, _) => token,
@@ -78,6 +92,12 @@ pub fn run(
         }
         Invocation::Configure(action, options, helper) => {
             configure::run(action, &options, &helper, env, &diagnostics, output)
+        }
+        Invocation::Goauth(options, url) => {
+            goauth::run(url.as_deref(), &options, env, input, output, &diagnostics)
+        }
+        Invocation::Keyring(options, request) => {
+            keyring::run(&request, &options, env, input, output, &diagnostics)
         }
         Invocation::Doctor(options, helper) => {
             let context = doctor::Context {
@@ -127,7 +147,22 @@ mod tests {
             docker::Operation::Configure,
         );
         assert_eq!(docker_configure.protocol_variables(), None);
-        let doctor = Invocation::Doctor(doctor::Options::default(), options);
+        let doctor = Invocation::Doctor(doctor::Options::default(), options.clone());
         assert_eq!(doctor.protocol_variables(), None);
+        // The URL modes read what git's protocol reads: the server, the token, the switch.
+        let goauth = Invocation::Goauth(options.clone(), None);
+        let keyring = Invocation::Keyring(
+            options,
+            keyring::Request {
+                mode: keyring::Mode::Password,
+                format: keyring::Format::Plain,
+                operation: keyring::Operation::Get,
+                service: None,
+                user: None,
+            },
+        );
+        for mode in [goauth, keyring] {
+            assert_eq!(mode.protocol_variables(), get.protocol_variables());
+        }
     }
 }

@@ -265,7 +265,10 @@ fn merge(
 
 /// Turns a `url=` value into the attributes git would derive from it, read strictly
 /// ([`urls::read_strictly`]): a URL that two clients could read differently is refused.
-fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
+///
+/// Also how a URL handed over whole — Go's GOAUTH argument, a keyring SERVICE — becomes a
+/// request, so that [`crate::policy::decide_url`] judges it exactly as git's `url=`.
+pub fn request_from_url(raw: &[u8]) -> Result<Request, ProtocolError> {
     let text = std::str::from_utf8(raw).map_err(|_| ProtocolError::InvalidUrl)?;
     let url = urls::read_strictly(text).map_err(|e| match e {
         urls::StrictError::Invalid => ProtocolError::InvalidUrl,

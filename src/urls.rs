@@ -59,19 +59,26 @@ pub struct Strict<'a> {
 /// Why a URL was not read strictly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrictError {
-    /// Not a URL, or one whose host is not plain ASCII.
+    /// Not a URL, one whose host is not plain ASCII, or one longer than [`MAX_URL_BYTES`].
     Invalid,
     /// Two readers would understand it differently; the text says how.
     Ambiguous(&'static str),
 }
 
+/// The longest URL [`read_strictly`] reads: git's protocol lines are no longer (64 KiB), and a
+/// URL handed over as an argument (Go's GOAUTH, a keyring SERVICE) is held to the same bound.
+pub const MAX_URL_BYTES: usize = 64 * 1024;
+
 /// Reads a URL the way every client must agree on, before any part of it is compared with a
-/// configured server.
+/// configured server — git's `url=` attribute, Go's GOAUTH argument, a keyring SERVICE.
 ///
 /// The URL is validated with the `url` crate (WHATWG rules), and the authority is also split the
 /// plain RFC 3986 way. If the two readings differ in any way beyond ASCII case — IDNA mapping,
 /// percent-decoding in the host, IPv4 shorthand, `\` as a separator, a missing `//` — the URL
-/// means different things to different clients and is refused.
+/// means different things to different clients and is refused. So is a URL with a control
+/// character anywhere (the WHATWG parser deletes tabs and line breaks and trims the ends, so
+/// `https://gitlab.example.com\n.evil.com/` is one host to it and another to a plain reader),
+/// and one longer than [`MAX_URL_BYTES`].
 pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
     read_strictly_with_url(text).map(|(strict, _)| strict)
 }
@@ -79,6 +86,12 @@ pub fn read_strictly(text: &str) -> Result<Strict<'_>, StrictError> {
 /// [`read_strictly`], with the `url` crate's reading of the same text (for the parts the
 /// strict reading does not split out: the scheme as parsed, query, fragment, path).
 pub fn read_strictly_with_url(text: &str) -> Result<(Strict<'_>, url::Url), StrictError> {
+    if text.len() > MAX_URL_BYTES {
+        return Err(StrictError::Invalid);
+    }
+    if text.bytes().any(|b| b.is_ascii_control()) {
+        return Err(StrictError::Ambiguous("it contains a control character"));
+    }
     let not_canonical = StrictError::Ambiguous("its host is not written in canonical form");
     let parsed = parse(text).map_err(|refusal| match refusal {
         Refusal::PercentInHost => not_canonical,
@@ -161,6 +174,84 @@ mod tests {
         for (text, expected) in cases {
             let got = parse(text).map(|u| u.host_str().unwrap_or("").to_string());
             assert_eq!(got.as_deref().map_err(|e| *e), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_urls_strictly_by_table() {
+        let ok = |scheme, host_port, userinfo| {
+            Ok(Strict {
+                scheme,
+                host_port,
+                userinfo,
+            })
+        };
+        let long = format!("https://h.example/{}", "a".repeat(MAX_URL_BYTES));
+        let cases: &[(&str, Result<Strict, StrictError>)] = &[
+            ("https://h.example/x", ok("https", "h.example", None)),
+            (
+                "https://H.Example:443/x?q#f",
+                ok("https", "H.Example:443", None),
+            ),
+            (
+                "https://u:p@h.example/",
+                ok("https", "h.example", Some("u:p")),
+            ),
+            (
+                "https://a@b@h.example/",
+                ok("https", "h.example", Some("a@b")),
+            ),
+            ("HTTPS://h.example/", ok("HTTPS", "h.example", None)),
+            (
+                "https:h.example/",
+                Err(StrictError::Ambiguous("it has no '//' after the scheme")),
+            ),
+            (
+                "https://h.example\\@evil.example/",
+                Err(StrictError::Ambiguous("it contains a backslash")),
+            ),
+            (
+                "https://%68.example/",
+                Err(StrictError::Ambiguous(
+                    "its host is not written in canonical form",
+                )),
+            ),
+            (
+                "https://0x7f.1/",
+                Err(StrictError::Ambiguous(
+                    "its host is not written in canonical form",
+                )),
+            ),
+            (
+                "https://h.exa\tmple/",
+                Err(StrictError::Ambiguous("it contains a control character")),
+            ),
+            (
+                "https://h.example\n.evil.example/",
+                Err(StrictError::Ambiguous("it contains a control character")),
+            ),
+            (
+                "https://h.example/\r",
+                Err(StrictError::Ambiguous("it contains a control character")),
+            ),
+            (
+                "https://h.example/\x7f",
+                Err(StrictError::Ambiguous("it contains a control character")),
+            ),
+            (
+                " https://h.example/",
+                Err(StrictError::Ambiguous("its scheme is not plain")),
+            ),
+            (
+                "h.example:443",
+                Err(StrictError::Ambiguous("it has no '//' after the scheme")),
+            ),
+            ("h.example", Err(StrictError::Invalid)),
+            ("", Err(StrictError::Invalid)),
+            (long.as_str(), Err(StrictError::Invalid)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(read_strictly(text), *expected, "{text:?}");
         }
     }
 

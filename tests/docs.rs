@@ -23,6 +23,7 @@ use git_credential_gitlab_ci::doctor::facts::probe::MAX_PARALLEL;
 use git_credential_gitlab_ci::protocol::{ProtocolError, MAX_LINE_BYTES, MAX_REQUEST_BYTES};
 use git_credential_gitlab_ci::server::{Origin, Server};
 use git_credential_gitlab_ci::token::MAX_TOKEN_BYTES;
+use git_credential_gitlab_ci::urls::MAX_URL_BYTES;
 use support::{docs, Run};
 
 const SECURITY: &str = "docs/security.md";
@@ -120,6 +121,13 @@ fn claims() -> Vec<Claim> {
         claim(
             SECURITY,
             format!("(reads and drops at most {})", size(MAX_DISCARD_BYTES)),
+        ),
+        claim(
+            SECURITY,
+            format!(
+                "or longer than {}. The goauth and keyring",
+                size(MAX_URL_BYTES)
+            ),
         ),
         claim(
             "docs/docker.md",

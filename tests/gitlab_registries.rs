@@ -193,15 +193,13 @@ fn pypi_refuses_with_the_packages_realm_and_hides_projects_a_job_may_not_read() 
 
 #[test]
 fn pip_installs_the_wheel_from_the_index_through_the_proxy() {
-    let (mut lab, wheel) = pypi_lab("pip");
+    let (lab, wheel) = pypi_lab("pip");
     if !tool_available("python3", &["-m", "pip", "--version"]) {
         return;
     }
     // A public project: this checks the wheel and the index, not how pip authenticates.
     let target = lab.env.work().join("site");
-    // This machine presets REQUESTS_CA_BUNDLE, which requests prefers to pip's own --cert.
-    lab.env.set_var("PIP_CERT", lab.ca.bundle_path());
-    lab.env.set_var("REQUESTS_CA_BUNDLE", lab.ca.bundle_path());
+    // ClientEnv points PIP_CERT and REQUESTS_CA_BUNDLE at the test CA's bundle.
     let mut cmd = lab.env.command("python3");
     cmd.args([
         "-m",

@@ -11,6 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+use support::auth_log::*;
 use support::*;
 
 const GIT_247: &str = "/usr/local/bin/git";
@@ -23,54 +24,6 @@ const FAILURE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A CA, an HTTPS server accepting a fresh token, and a job environment for that server.
 fn setup(label: &str) -> Job {
     Job::start(label)
-}
-
-/// The server saw the challenge (401 without credentials), then only `gitlab-ci-token` with
-/// the right token, and every authenticated request succeeded; `expected` are
-/// `(method, path suffix)` pairs that must appear among the authenticated requests.
-fn assert_auth_log_ok(server: &GitServer, expected: &[(&str, &str)]) {
-    let log = server.log();
-    let text = server.log_text();
-    assert!(!log.is_empty(), "the server saw no request");
-    assert!(
-        log.iter()
-            .all(|r| matches!(r.auth, AuthOutcome::None | AuthOutcome::Ok)),
-        "a request offered wrong credentials:\n{text}"
-    );
-    assert!(
-        log.iter()
-            .any(|r| r.auth == AuthOutcome::None && r.status == 401),
-        "the client never got the 401 challenge:\n{text}"
-    );
-    assert!(
-        log.iter()
-            .filter(|r| r.auth == AuthOutcome::Ok)
-            .all(|r| r.status == 200),
-        "an authenticated request failed:\n{text}"
-    );
-    for (method, suffix) in expected {
-        assert!(
-            log.iter().any(|r| r.auth == AuthOutcome::Ok
-                && r.method == *method
-                && format!("{}?{}", r.path, r.query).contains(suffix)),
-            "no authenticated {method} {suffix}:\n{text}"
-        );
-    }
-}
-
-/// The server never saw the username `gitlab-ci-token` (nor any other credentials).
-fn assert_no_credentials_offered(server: &GitServer) {
-    let text = server.log_text();
-    let log = server.log();
-    assert!(!log.is_empty(), "the server saw no request");
-    assert!(
-        log.iter().all(|r| !r.offered_ci_username()),
-        "gitlab-ci-token was offered to a server it is not for:\n{text}"
-    );
-    assert!(
-        log.iter().all(|r| r.auth == AuthOutcome::None),
-        "credentials were offered to a server they are not for:\n{text}"
-    );
 }
 
 fn git_version(env: &ClientEnv, git: &str) -> String {
@@ -138,7 +91,7 @@ fn git_clone_fetch_push(git: &str, label: &str) {
         rev_parse(&env, git, &clone, "HEAD")
     );
 
-    assert_auth_log_ok(
+    assert_challenged_then_served(
         &server,
         &[
             ("GET", "/info/refs?service=git-upload-pack"),
@@ -198,7 +151,7 @@ fn clone_recurse_submodules_absolute_and_relative_https_urls() {
         fs::read(checkout.join("libs/rel/rel.txt")).unwrap(),
         b"relative URL\n"
     );
-    assert_auth_log_ok(
+    assert_challenged_then_served(
         &server,
         &[
             ("POST", "/group/super.git/git-upload-pack"),
@@ -231,7 +184,7 @@ fn cargo_fetch(git_fetch_with_cli: bool, label: &str) {
         "cargo did not check the dependency out"
     );
 
-    assert_auth_log_ok(
+    assert_challenged_then_served(
         &server,
         &[
             (
@@ -327,7 +280,7 @@ fn git_lfs_push_and_clone() {
         "the clone has no LFS content (smudge failed?)"
     );
 
-    assert_auth_log_ok(
+    assert_challenged_then_served(
         &server,
         &[
             ("POST", "/group/lfs.git/info/lfs/objects/batch"),
@@ -360,7 +313,7 @@ fn second_server_on_another_port_gets_nothing() {
 
     // Sanity: the job's own server works in this environment.
     env.run(env.git(["ls-remote", &server.repo_url("group/project")]));
-    assert_auth_log_ok(&server, &[("POST", "/git-upload-pack")]);
+    assert_challenged_then_served(&server, &[("POST", "/git-upload-pack")]);
 
     // Same host name, another port. The git CLI:
     let out = env.run_unchecked(
@@ -460,17 +413,7 @@ fn wrong_token_fails_without_hanging_and_git_sends_erase() {
         !operations.iter().any(|op| op == "store"),
         "git sent store for a rejected token: {operations:?}"
     );
-    let log = server.log();
-    assert!(
-        log.iter().any(|r| r.auth == AuthOutcome::WrongPassword),
-        "the wrong token never reached the server:\n{}",
-        server.log_text()
-    );
-    assert!(
-        log.iter().all(|r| r.auth != AuthOutcome::Ok),
-        "{}",
-        server.log_text()
-    );
+    assert_wrong_token_refused(&server);
     env.assert_token_not_on_disk(&[]);
 }
 
@@ -492,7 +435,7 @@ fn gitoxide_clone() {
         fs::read(env.work().join("clone/README.md")).unwrap(),
         b"hello gix\n"
     );
-    assert_auth_log_ok(&server, &[("POST", "/git-upload-pack")]);
+    assert_challenged_then_served(&server, &[("POST", "/git-upload-pack")]);
     env.assert_token_not_on_disk(&[]);
 }
 

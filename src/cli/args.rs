@@ -135,6 +135,19 @@ pub fn one_word_command(name: &'static str, args: impl IntoIterator<Item = Arg>)
         .disable_version_flag(true)
 }
 
+/// [`one_word_command`] with an optional word after the operation: the URL Go adds to
+/// `goauth` after a 4xx. Every other operation takes no such word (see `cli::quick`).
+pub fn with_url(command: Command) -> Command {
+    command.arg(Arg::new(URL).value_parser(value_parser!(OsString)))
+}
+
+/// The word after the operation, of [`with_url`]; `None` also for a command without it.
+pub fn url(matches: &ArgMatches) -> Option<&OsString> {
+    matches.try_get_one::<OsString>(URL).ok().flatten()
+}
+
+const URL: &str = "url";
+
 /// The operation word of [`one_word_command`].
 pub fn operation(matches: &ArgMatches) -> Option<&OsString> {
     matches.get_one::<OsString>(OPERATION)

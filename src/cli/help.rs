@@ -9,7 +9,11 @@ A git credential helper that gives the GitLab CI job token to the GitLab server,
 git runs it with an operation as its last argument and a request on standard input. For `get`, when
 the request's protocol, host and port are exactly those of a configured GitLab server, it prints
 the user name gitlab-ci-token and the job token; for any other request it prints nothing, so git
-asks the next helper. It never stores, logs or forwards the token.";
+asks the next helper. It never stores, logs or forwards the token.
+
+The same origin rule serves the other protocols it speaks: Docker's credential helpers (docker,
+or the binary run as docker-credential-gitlab-ci), Go's GOAUTH command (goauth) and pip's and
+uv's keyring subprocess (keyring, or the binary run as keyring).";
 
 pub const AFTER_HELP: &str = "\
 Environment:
@@ -27,7 +31,8 @@ another reader could understand differently is an error naming it, and nothing i
 it is fixed.
 
 Exit status: 0 when the request was answered or left to the next helper; 1 when the request or
-the setup is wrong (one line on standard error says what and why); 2 for a usage error.
+the setup is wrong (one line on standard error says what and why); 2 for a usage error. The
+docker, goauth and keyring modes say in their --help what theirs are.
 
 Example, in a job or a runner image:
   git config --global credential.helper \"$(command -v git-credential-gitlab-ci)\"
@@ -131,3 +136,49 @@ See docs/troubleshooting.md for every check and cause: symptom, cause, fix.
 Examples:
   git-credential-gitlab-ci doctor https://gitlab.example.com/group/dependency.git
   git-credential-gitlab-ci doctor --deps --format json";
+
+pub const GOAUTH_ABOUT: &str = "\
+Go's GOAUTH command protocol (Go 1.24 and later). Set
+  GOAUTH='/usr/local/bin/git-credential-gitlab-ci goauth'     (options may come before goauth)
+and Go runs it before its first HTTPS request: it prints, for each configured https server,
+  https://host[:port]/
+  <blank line>
+  Authorization: Basic <base64 of gitlab-ci-token:token>
+  <blank line>
+and Go sends that header to URLs under that origin only. After a 4xx Go runs it again with the
+URL as the last argument and the response on standard input (read up to its blank line and
+ignored); then the set is printed only when the URL's origin is exactly a configured server.
+Never for http.
+
+GitLab needs this for Go modules in nested subgroups (host/group/sub/project): without
+credentials sent up front its go-get answer names host/group/sub, and Go never sees a 401 that
+would make it ask git's credential helpers.";
+
+pub const GOAUTH_AFTER: &str = "\
+Exit status: 0 when printed, or when there is nothing to say (no https server, another origin);
+1, with one line on standard error and nothing on standard output, when a set is due but the
+token is missing or malformed (Go shows the line under go -x and carries on without the header);
+2 for a usage error.";
+
+pub const KEYRING_NAME_ABOUT: &str = "git-credential-gitlab-ci's keyring mode: the job token for the GitLab server's package registry, and for nothing else.";
+
+pub const KEYRING_ABOUT: &str = "\
+The keyring command line of pip (--keyring-provider subprocess, pip 23.1 and later) and uv, so a
+GitLab package index gets the job token without it being written into an index URL or pip.conf.
+pip and uv run the first keyring on PATH: make one a link to this program, in a directory of its
+own that you put first on PATH for those commands only (a real keyring is not shadowed):
+  ln -s /usr/local/bin/git-credential-gitlab-ci /opt/gitlab-ci/keyring-bin/keyring
+  PATH=/opt/gitlab-ci/keyring-bin:$PATH pip install --keyring-provider subprocess \\
+    --index-url https://gitlab-ci-token@gitlab.example.com/api/v4/projects/42/packages/pypi/simple pkg
+(install.sh --keyring-link DIR makes the link). The user name must be in the index URL: uv asks
+keyring only then.
+
+get SERVICE USERNAME prints the token (--mode creds: the user name and the token; --output json:
+as JSON) only when SERVICE is an https URL (http only for a server written http://) whose scheme,
+host and port are exactly a configured server's, and USERNAME is the configured user name;
+otherwise it prints nothing and exits 1, which pip and uv read as not found. A bare host[:port]
+is not an origin and gets nothing. set and del store nothing.";
+
+pub const KEYRING_AFTER: &str = "\
+Exit status: 0 answered (or set, del); 1 not found, or the token is missing or malformed (one
+line on standard error says which); 2 for a usage error.";

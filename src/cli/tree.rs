@@ -51,6 +51,14 @@ pub enum Verb {
     /// Explain the setup and why a clone fails; exit 0 when healthy, 1 otherwise.
     #[command(long_about = DOCTOR_ABOUT, after_help = DOCTOR_AFTER)]
     Doctor(DoctorArgs),
+    /// Go's GOAUTH command: GOAUTH='<this program> goauth' sends the job token to the GitLab
+    /// server before Go's first request (see goauth --help).
+    #[command(long_about = GOAUTH_ABOUT, after_help = GOAUTH_AFTER)]
+    Goauth(GoauthArgs),
+    /// pip's and uv's keyring protocol (also what runs when this binary is invoked as keyring;
+    /// see keyring --help).
+    #[command(long_about = KEYRING_ABOUT, after_help = KEYRING_AFTER)]
+    Keyring(KeyringArgs),
     /// Any other operation is ignored, as git asks of helpers.
     #[command(external_subcommand)]
     Other(#[allow(dead_code)] Vec<OsString>),
@@ -102,6 +110,76 @@ pub struct DockerCli {
 
     #[command(flatten)]
     pub docker: DockerArgs,
+}
+
+/// `goauth [URL]`: Go appends the URL after a 4xx.
+#[derive(Debug, Args)]
+pub struct GoauthArgs {
+    /// The URL Go was refused at (Go adds it after a 4xx, with the response on standard input).
+    #[arg(value_name = "URL", value_parser = clap::value_parser!(OsString))]
+    pub url: Option<OsString>,
+}
+
+/// `keyring [--mode password|creds] [--output plain|json] <get|set|del> [SERVICE] [USERNAME]`,
+/// jaraco/keyring's command line as pip and uv run it.
+#[derive(Debug, Args)]
+pub struct KeyringArgs {
+    /// What get prints: the password, or the user name and the password.
+    #[arg(long, value_enum, default_value = "password")]
+    pub mode: KeyringMode,
+    /// The form of get's answer.
+    #[arg(long, value_enum, default_value = "plain")]
+    pub output: KeyringOutput,
+    #[arg(value_enum)]
+    pub operation: KeyringOperation,
+    /// The URL the credential is for: the index URL, or a page under it.
+    #[arg(value_name = "SERVICE", value_parser = clap::value_parser!(OsString))]
+    pub service: Option<OsString>,
+    /// The user name the client asks for; only the configured one (gitlab-ci-token) is answered.
+    #[arg(value_name = "USERNAME", value_parser = clap::value_parser!(OsString))]
+    pub user: Option<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyringMode {
+    Password,
+    Creds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyringOutput {
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyringOperation {
+    /// Print the credential for SERVICE and USERNAME, or nothing with exit status 1.
+    Get,
+    /// Read the password from standard input and store nothing.
+    Set,
+    /// Delete nothing: nothing is stored.
+    Del,
+}
+
+/// The command line when the binary runs as `keyring`, the way pip and uv run it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyring",
+    version,
+    about = KEYRING_NAME_ABOUT,
+    long_about = KEYRING_ABOUT,
+    after_help = KEYRING_AFTER,
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct KeyringCli {
+    #[command(flatten)]
+    pub helper: Global<HelperOptions>,
+
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
 }
 
 /// Which files `configure` and `unconfigure` write.

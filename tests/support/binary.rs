@@ -134,6 +134,13 @@ impl Run {
         self
     }
 
+    /// One more word after the operation, as bytes (a URL Go appends to `goauth`, a
+    /// keyring SERVICE that is not UTF-8).
+    pub fn then(mut self, word: impl AsRef<OsStr>) -> Run {
+        self.operation.push(word.as_ref().to_owned());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Run {
         self.env
             .push((key.into(), Some(value.as_ref().to_os_string())));

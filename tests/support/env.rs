@@ -1,9 +1,12 @@
 //! Isolated client environments: what a CI job looks like to git, cargo and git-lfs.
 //!
-//! Each [`ClientEnv`] has its own temporary `HOME` (with `work/` for clones and projects and
-//! `.cargo/` as `CARGO_HOME`), no system git config, no terminal prompts, explicit CA settings
-//! for the test CA, none of the inherited variables that change how clients authenticate
-//! (`CARGO_*`, `GIT_*`, `CI_*`, proxies, `HTTP_TIMEOUT`, `SSL_CERT_DIR`, `CURL_CA_BUNDLE`, ...),
+//! Each [`ClientEnv`] has its own temporary `HOME` (with `work/` for clones and projects,
+//! `.cargo/` as `CARGO_HOME` and `tmp/` as `TMPDIR`, so the leak scan covers the tools' temporary
+//! files), no system git config, no terminal prompts, explicit CA settings for the test CA (git,
+//! OpenSSL, Go, Python's requests inside pip, pip itself, node), none of the inherited variables
+//! that change how clients authenticate or what they trust (`CARGO_*`, `GIT_*`, `CI_*`, proxies,
+//! `HTTP_TIMEOUT`, `SSL_CERT_DIR`, `CURL_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `PIP_*` such as this
+//! machine's `PIP_CERT` and `PIP_FIND_LINKS`, `UV_*`, `npm_config_*`, Go's `GO*` settings, ...),
 //! and the helper configured the way the README tells users:
 //! `git config --global credential.helper "<absolute path>"`, with `CI_SERVER_URL` and
 //! `CI_JOB_TOKEN` set as in a job.
@@ -106,8 +109,9 @@ impl ClientEnvBuilder {
         let home = root.path().join("home");
         let work = home.join("work");
         let cargo_home = home.join(".cargo");
+        let tmp = home.join("tmp");
         let tools = root.path().join("tools");
-        for dir in [&home, &work, &cargo_home, &tools] {
+        for dir in [&home, &work, &cargo_home, &tmp, &tools] {
             fs::create_dir_all(dir).unwrap();
         }
 
@@ -132,9 +136,23 @@ impl ClientEnvBuilder {
             tools.join(LIBGIT2_SYSTEM_NAME).as_os_str(),
         );
         set("GIT_TERMINAL_PROMPT", OsStr::new("0"));
+        set("TMPDIR", tmp.as_os_str());
+        // pip never prompts (a missing credential fails at once) and never looks for updates.
+        set("PIP_NO_INPUT", OsStr::new("1"));
+        set("PIP_DISABLE_PIP_VERSION_CHECK", OsStr::new("1"));
         if let Some(ca) = &self.ca {
             set("GIT_SSL_CAINFO", ca.ca_cert_path().as_os_str());
-            set("SSL_CERT_FILE", ca.bundle_path().as_os_str());
+            // OpenSSL, Go and uv read SSL_CERT_FILE; pip reads PIP_CERT (over /etc/pip.conf),
+            // and its requests prefers REQUESTS_CA_BUNDLE to that; node and npm read theirs.
+            for key in [
+                "SSL_CERT_FILE",
+                "PIP_CERT",
+                "REQUESTS_CA_BUNDLE",
+                "npm_config_cafile",
+            ] {
+                set(key, ca.bundle_path().as_os_str());
+            }
+            set("NODE_EXTRA_CA_CERTS", ca.ca_cert_path().as_os_str());
         }
         set("LC_ALL", OsStr::new("C"));
         if let Some(url) = &self.server_url {
@@ -193,20 +211,60 @@ impl ClientEnvBuilder {
     }
 }
 
+/// Go's settings that change where it fetches from and how it authenticates.
+const GO_SETTINGS: &[&str] = &[
+    "GOAUTH",
+    "GOFLAGS",
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GONOSUMCHECK",
+    "GOINSECURE",
+    "GOSUMDB",
+    "GOPATH",
+    "GOMODCACHE",
+    "GOCACHE",
+    "GOENV",
+    "GOTOOLCHAIN",
+    "GOVCS",
+];
+
 fn is_removed(key: &OsStr) -> bool {
     let key = key.to_string_lossy();
     let upper = key.to_ascii_uppercase();
-    upper.starts_with("CARGO_")
-        || upper.starts_with("GIT_")
-        || upper.starts_with("CI_")
-        || upper.starts_with("GITLAB_")
-        || upper.starts_with("XDG_")
-        || upper.starts_with("SSL_CERT_")
+    [
+        "CARGO_",
+        "GIT_",
+        "CI_",
+        "GITLAB_",
+        "XDG_",
+        "SSL_CERT_",
+        "PIP_",
+        "UV_",
+        "NPM_CONFIG_",
+        "POETRY_",
+        "PRE_COMMIT",
+        "BUNDLE_",
+        "GEM_",
+        "PYTHON",
+    ]
+    .iter()
+    .any(|prefix| upper.starts_with(prefix))
         || upper.ends_with("_PROXY")
-        || upper == "HTTP_TIMEOUT"
-        || upper == "CURL_CA_BUNDLE"
-        || upper == "SSH_ASKPASS"
-        || upper == "GOAUTH"
+        || GO_SETTINGS.contains(&upper.as_str())
+        || [
+            "HTTP_TIMEOUT",
+            "CURL_CA_BUNDLE",
+            "REQUESTS_CA_BUNDLE",
+            "NODE_EXTRA_CA_CERTS",
+            "NODE_OPTIONS",
+            "SSH_ASKPASS",
+            "VIRTUAL_ENV",
+            "NETRC",
+            "TMPDIR",
+        ]
+        .contains(&upper.as_str())
 }
 
 /// One isolated client environment. Dropping it removes its files.
@@ -416,6 +474,14 @@ impl RunOutput {
 
     pub fn timed_out(&self) -> bool {
         self.status.is_none()
+    }
+
+    /// The command failed, and did so by itself before its time limit: a client that retries a
+    /// refused token forever fails this (how fast it failed is never asserted).
+    #[track_caller]
+    pub fn assert_failed_without_hanging(&self) {
+        assert!(!self.timed_out(), "the command hung: {self}");
+        assert!(!self.success(), "the command succeeded: {self}");
     }
 
     /// The stderr lines our helper wrote (they carry its prefix) among the client's own.

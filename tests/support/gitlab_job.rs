@@ -64,6 +64,29 @@ impl GitLabJob {
         other
     }
 
+    /// A server that would accept the job's token, reached through the proxy under each of
+    /// `names` (`host`, meaning port 443, or `host:port`; the first is its own name, the hosts
+    /// are in its certificate): a test routes a second origin or a near miss there, and any
+    /// request that authenticates ([`super::AuthOutcome::Ok`]) proves the token leaked
+    /// ([`super::auth_log::assert_never_received_the_job_token`]).
+    pub fn decoy(&self, names: &[&str]) -> GitServer {
+        let host = |name: &str| name.rsplit_once(':').map_or(name, |(h, _)| h).to_string();
+        let mut builder = GitServer::builder(&self.ca, &self.token).name(&host(names[0]));
+        for name in &names[1..] {
+            builder = builder.alias(&host(name));
+        }
+        let decoy = builder.start();
+        for name in names {
+            self.proxy.map(name, decoy.addr());
+        }
+        decoy
+    }
+
+    /// The same job's environment with a token the server does not accept (an expired one).
+    pub fn wrong_token_env(&self) -> ClientEnv {
+        self.other_env(|b| b.server_url(self.server.url()).token(unique_token("wrong")))
+    }
+
     /// Another client environment for the same job, built from `builder` (which starts from
     /// [`ClientEnv::builder`] with this CA), behind the proxy.
     pub fn other_env(&self, build: impl FnOnce(ClientEnvBuilder) -> ClientEnvBuilder) -> ClientEnv {

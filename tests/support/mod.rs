@@ -9,7 +9,13 @@
 //!   `CARGO_HOME`, CA settings, no inherited `CARGO_*`/`GIT_*`/`CI_*`/proxy variables) with
 //!   the helper under test registered by absolute path, commands run under a time limit, verbs
 //!   of the helper checked for the output rules;
+//! - [`auth_log`]: what the servers' request logs must show after a client ran (served with the
+//!   job token; no credentials, or never the token, at a server it is not for; a wrong token
+//!   refused);
+//! - [`clients`]: how each real client is set up (Go's environment, a venv, the `keyring` link
+//!   pip and uv run, a Python package that builds offline);
 //! - [`leaks`]: unique tokens, and the scan that finds one in files (raw or in a Basic header);
+//! - [`near_miss`]: URLs that are almost the job's server, one table for every protocol;
 //! - [`tls::TestCa`]: a CA made for the test, PEM files, a system+test bundle for
 //!   `SSL_CERT_FILE`, a `cert_dir()` holding only `ca.crt`, and `issue(&[names])` for more
 //!   server certificates (e.g. a Docker registry's) signed by the same CA;
@@ -41,7 +47,9 @@
 #![allow(dead_code)]
 
 pub mod access;
+pub mod auth_log;
 pub mod binary;
+pub mod clients;
 pub mod docs;
 pub mod env;
 mod git_backend;
@@ -51,6 +59,7 @@ pub mod go_get;
 pub mod http;
 pub mod leaks;
 mod lfs;
+pub mod near_miss;
 pub mod oracle;
 mod projects;
 pub mod proxy;

@@ -16,6 +16,9 @@ pub enum AuthOutcome {
     WrongUser,
     /// `gitlab-ci-token` with a wrong password.
     WrongPassword,
+    /// `gitlab-ci-token` with an empty password: a client offering the user name of the URL
+    /// before it has a password (pip does, with `https://gitlab-ci-token@host/…`).
+    EmptyPassword,
 }
 
 /// One request as the server saw it.

@@ -66,6 +66,8 @@ fn credentials(head: &RequestHead, token: &str) -> (AuthOutcome, Option<String>,
         Authorization::Basic { user, password } => {
             let (outcome, credential) = if user != CI_USERNAME {
                 (AuthOutcome::WrongUser, Credential::Rejected)
+            } else if password.is_empty() {
+                (AuthOutcome::EmptyPassword, Credential::Rejected)
             } else if password != token {
                 (AuthOutcome::WrongPassword, Credential::Rejected)
             } else {
@@ -88,6 +90,12 @@ enum Route {
         project: String,
         rest: String,
     },
+    /// `GET /<project>/info/refs` without `.git`, as Go's git fetches a `host/group/lib.git`
+    /// module path: GitLab authenticates like the pull it leads to, then redirects to
+    /// `/<project>.git/info/refs` (`Repositories::RedirectsController#redirect_git`).
+    GitRedirect {
+        project: String,
+    },
     BadPath,
     Other,
 }
@@ -106,7 +114,12 @@ fn route(head: &RequestHead) -> Route {
         };
     }
     let Some((project, rest)) = head.path[1..].split_once(".git/") else {
-        return Route::Other;
+        return match head.path[1..].strip_suffix("/info/refs") {
+            Some(project) if head.method == "GET" && !project.is_empty() => Route::GitRedirect {
+                project: project.to_string(),
+            },
+            _ => Route::Other,
+        };
     };
     let project = project.to_string();
     if let Some(rest) = rest.strip_prefix("info/lfs/") {
@@ -147,6 +160,15 @@ fn refusal(shared: &Shared, route: &Route, credential: Credential) -> Option<Res
             project,
             registry.project(project).map(|p| &p.access),
             *operation,
+            credential,
+            &shared.job_project,
+            registry.git_http,
+        )
+        .err(),
+        Route::GitRedirect { project } => access::git_access(
+            project,
+            registry.project(project).map(|p| &p.access),
+            GitOperation::Pull,
             credential,
             &shared.job_project,
             registry.git_http,
@@ -212,6 +234,17 @@ fn handle(
         }
         Route::Lfs { project, rest } => {
             lfs::handle(shared, head, &project, &rest, credential, body)
+        }
+        Route::GitRedirect { project } => {
+            let query = match head.query.is_empty() {
+                true => String::new(),
+                false => format!("?{}", head.query),
+            };
+            // Rails' redirect_to: an absolute URL.
+            Response::new(302, "text/html; charset=utf-8", "").with_header(
+                "Location",
+                format!("{}/{project}.git/info/refs{query}", shared.url),
+            )
         }
         Route::BadPath => Response::new(400, "text/plain", "bad path\n"),
         Route::Other => Response::new(404, "text/plain; charset=utf-8", "Not Found"),

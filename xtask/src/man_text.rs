@@ -6,25 +6,41 @@ use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
 
 /// Synopsis lines for the names the binary answers to besides its own.
 pub fn other_invocations() -> Vec<Vec<Inline>> {
-    vec![vec![
-        bold("docker-credential-gitlab-ci"),
-        roman(" [--token-env "),
-        italic("<VAR>"),
-        roman(" | --token-file "),
-        italic("<PATH>"),
-        roman("] [--registry "),
-        italic("<HOST[:PORT]>"),
-        roman("]... "),
-        bold("get"),
-        roman(" | "),
-        bold("store"),
-        roman(" | "),
-        bold("erase"),
-        roman(" | "),
-        bold("list"),
-        roman(" | "),
-        bold("configure"),
-    ]]
+    vec![
+        vec![
+            bold("docker-credential-gitlab-ci"),
+            roman(" [--token-env "),
+            italic("<VAR>"),
+            roman(" | --token-file "),
+            italic("<PATH>"),
+            roman("] [--registry "),
+            italic("<HOST[:PORT]>"),
+            roman("]... "),
+            bold("get"),
+            roman(" | "),
+            bold("store"),
+            roman(" | "),
+            bold("erase"),
+            roman(" | "),
+            bold("list"),
+            roman(" | "),
+            bold("configure"),
+        ],
+        vec![
+            bold("keyring"),
+            roman(" [--mode password|creds] [--output plain|json] "),
+            bold("get"),
+            roman(" | "),
+            bold("set"),
+            roman(" | "),
+            bold("del"),
+            roman(" ["),
+            italic("SERVICE"),
+            roman("] ["),
+            italic("USERNAME"),
+            roman("]"),
+        ],
+    ]
 }
 
 /// (names, meaning) for every variable the helper reads.
@@ -142,6 +158,19 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "0 when every check passes; 1 when a check finds a problem; 2 for a usage error.",
     ),
     (
+        "goauth",
+        "0 when the credential sets are printed, or when there is nothing to say (no https \
+         server, or a URL of another origin); 1 when a set is due but the token is missing or \
+         malformed, with one line on standard error and nothing on standard output; 2 for a \
+         usage error.",
+    ),
+    (
+        "keyring",
+        "0 when get printed the token, and for set and del (which store nothing); 1 when get \
+         finds nothing for SERVICE and USERNAME (keyring's not found), or when the token is \
+         missing or malformed, with one line on standard error; 2 for a usage error.",
+    ),
+    (
         "docker",
         "0 when answered (get) or done; 1 with credentials not found in native keychain on \
          standard output for a registry it does not answer for (Docker then tries anonymous \
@@ -175,6 +204,18 @@ const EXAMPLES: &[(&str, &str)] = &[
         "Push an image without docker login (the token never lands in config.json):",
         "git-credential-gitlab-ci docker configure\n\
          docker push \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\"",
+    ),
+    (
+        "Go modules, nested subgroups included (Go 1.24 and later):",
+        "export GOAUTH='/usr/local/bin/git-credential-gitlab-ci goauth' GOPRIVATE=gitlab.example.com\n\
+         go get gitlab.example.com/group/sub/project",
+    ),
+    (
+        "pip and uv from a GitLab package index, through a keyring link in a directory of its \
+         own:",
+        "ln -s /usr/local/bin/git-credential-gitlab-ci /opt/gitlab-ci/keyring-bin/keyring\n\
+         PATH=/opt/gitlab-ci/keyring-bin:$PATH pip install --keyring-provider subprocess \\\n  \
+         --index-url https://gitlab-ci-token@gitlab.example.com/api/v4/projects/42/packages/pypi/simple pkg",
     ),
     (
         "Find out why a clone fails, then undo the registration:",

@@ -240,6 +240,7 @@ fn every_operation_verb_option_and_operand_appears_where_it_belongs() {
         "any other operation"
     ));
     assert!(synopsis.contains("docker-credential-gitlab-ci"));
+    assert!(synopsis.contains("keyring [--mode password|creds]"));
 }
 
 /// Upper-case words with an underscore in every help text of the tree (value names such as
@@ -324,6 +325,8 @@ fn exit_status_and_a_set_up_example_are_there() {
         "configure, unconfigure",
         "doctor",
         "docker",
+        "goauth",
+        "keyring",
     ] {
         assert!(has_term(exit, term), "EXIT STATUS lacks {term}");
     }
@@ -333,6 +336,8 @@ fn exit_status_and_a_set_up_example_are_there() {
         "| git credential fill",
         "git-credential-gitlab-ci docker configure",
         "git-credential-gitlab-ci doctor https://",
+        "git-credential-gitlab-ci goauth",
+        "--keyring-provider subprocess",
     ] {
         assert!(examples.contains(command), "EXAMPLES lacks {command:?}");
     }
