@@ -12,6 +12,7 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -324,27 +325,44 @@ fn pre_commit_hook_repository_through_home_gitconfig() {
     assert_no_credentials_offered(&other);
 
     // The control: the helper only in a GIT_CONFIG_GLOBAL file (as GitLab Runner's token-free
-    // mode does it) works for git itself but never reaches pre-commit's git.
+    // mode does it) works for git itself but never reaches pre-commit's git. What the file names
+    // is a recording wrapper around the helper, so the control holds whatever the machine's
+    // system git configuration says (pre-commit strips GIT_CONFIG_NOSYSTEM too, so a helper
+    // installed system-wide may still answer pre-commit's git — but never this file's).
     let mut runner_style =
         lab.other_env(|b| b.server_url(lab.server.url()).token(&lab.token).no_helper());
     let global = runner_style.home().join("runner-gitconfig");
+    let calls = runner_style.home().join("runner-helper-calls");
+    let wrapper = runner_style.home().join("runner-helper");
     fs::write(
-        &global,
+        &wrapper,
         format!(
-            "[credential]\n\thelper = {}\n",
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
             support::binary::path().display()
         ),
     )
     .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(
+        &global,
+        format!("[credential]\n\thelper = {}\n", wrapper.display()),
+    )
+    .unwrap();
     runner_style.set_var("GIT_CONFIG_GLOBAL", &global);
     runner_style.run(runner_style.git(["ls-remote", &hooks]));
-    lab.server.clear_log();
+    assert!(
+        fs::read_to_string(&calls).is_ok_and(|c| c.lines().any(|l| l == "get")),
+        "git itself did not run the GIT_CONFIG_GLOBAL helper"
+    );
+    fs::remove_file(&calls).unwrap();
     let project4 = precommit_project(&runner_style, "project4", &hooks, &rev);
-    runner_style
-        .run_unchecked(precommit_run(&runner_style, &project4), TIMEOUT)
-        .assert_failed_without_hanging();
-    // pre-commit's git reached the server and had nothing to offer it.
-    assert_no_credentials_offered(&lab.server);
+    runner_style.run_unchecked(precommit_run(&runner_style, &project4), TIMEOUT);
+    assert!(
+        !calls.exists(),
+        "pre-commit's git ran the helper from GIT_CONFIG_GLOBAL: {:?}",
+        fs::read_to_string(&calls)
+    );
 
     let wrong = precommit_env(&lab, &unique_token("wrong"));
     lab.server.clear_log();
