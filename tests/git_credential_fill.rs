@@ -4,18 +4,15 @@
 
 mod support;
 
-use std::path::Path;
-
 use support::{assert_stderr_rules, ClientEnv, RunOutput};
 
 const TOKEN: &str = "glcbt-64_FillToken_0123456789";
 
 /// Both gits of these machines when present; the first one found on PATH otherwise.
 fn gits() -> Vec<String> {
-    let mut gits: Vec<String> = ["/usr/local/bin/git", "/usr/bin/git"]
-        .iter()
-        .filter(|p| Path::new(p).exists())
-        .map(|p| p.to_string())
+    let mut gits: Vec<String> = support::installed_gits()
+        .into_iter()
+        .map(String::from)
         .collect();
     if gits.is_empty() {
         gits.push("git".into());

@@ -1,8 +1,10 @@
 //! The failure classifier against what real git 2.47 and 2.39 print today: a small HTTP
-//! responder on 127.0.0.1 gives GitLab's answers (shared/reference/gitlab-responses.md), real
+//! responder on 127.0.0.1 gives GitLab's documented answers, real
 //! git runs `ls-remote`/`push` against it, and the classifier must name the cause from git's
 //! whole stderr. The exact texts are also pasted into src/doctor/git_failure.rs's table test; this
 //! test keeps them honest when git changes.
+
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -135,18 +137,9 @@ fn respond(mut stream: TcpStream) {
     );
 }
 
+/// Both gits of these machines (both required under CI), at least one.
 fn gits() -> Vec<&'static str> {
-    let gits: Vec<&str> = ["/usr/local/bin/git", "/usr/bin/git"]
-        .into_iter()
-        .filter(|p| Path::new(p).exists())
-        .collect();
-    if std::env::var_os("CI").is_some() {
-        assert_eq!(
-            gits.len(),
-            2,
-            "CI expects git 2.47 in /usr/local/bin and 2.39 in /usr/bin"
-        );
-    }
+    let gits = support::installed_gits();
     assert!(!gits.is_empty(), "no git found");
     gits
 }

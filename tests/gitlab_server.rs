@@ -48,7 +48,6 @@ use support::access::{self, Credential, GitHttp, GitOperation};
 use support::gitlab_job::{tool_available, Fetched, GitLabJob};
 use support::*;
 
-const GITS: [&str; 2] = ["/usr/local/bin/git", "/usr/bin/git"];
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `git <args>` with one git binary, in `env`'s work directory, whatever the outcome.

@@ -446,6 +446,22 @@ impl ClientEnv {
     }
 }
 
+/// The two gits of these machines: git 2.47 built under /usr/local and Debian's 2.39.
+pub const GITS: [&str; 2] = ["/usr/local/bin/git", "/usr/bin/git"];
+
+/// Those of [`GITS`] that are installed; under CI (`CI` set) both must be.
+pub fn installed_gits() -> Vec<&'static str> {
+    let gits: Vec<&str> = GITS.into_iter().filter(|p| Path::new(p).exists()).collect();
+    if std::env::var_os("CI").is_some() {
+        assert_eq!(
+            gits.len(),
+            2,
+            "CI expects git 2.47 in /usr/local/bin and 2.39 in /usr/bin"
+        );
+    }
+    gits
+}
+
 /// `tool` on `PATH` (or in `/usr/bin`, `/usr/sbin`, where Debian puts daemons), if installed.
 pub fn find_on_path(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")

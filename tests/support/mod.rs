@@ -74,7 +74,7 @@ pub use access::{Credential, ProjectAccess, Visibility};
 #[allow(unused_imports)]
 pub use binary::{assert_stderr_rules, Outcome, Output, Run, PREFIX};
 #[allow(unused_imports)]
-pub use env::{find_on_path, run_with_timeout, ClientEnv, RunOutput};
+pub use env::{find_on_path, installed_gits, run_with_timeout, ClientEnv, RunOutput, GITS};
 #[allow(unused_imports)]
 pub use git_server::{AuthOutcome, GitServer, LoggedRequest, CI_USERNAME};
 #[allow(unused_imports)]
