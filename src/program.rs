@@ -78,18 +78,15 @@ pub fn run(
         Invocation::Helper(options, operation) => {
             helper::run(operation, &options, env, input, output, &diagnostics)
         }
-        Invocation::Docker(token, options, operation) => {
-            let run = docker::run;
-            run(
-                operation,
-                &options,
-                &token,
-                env,
-                input,
-                output,
-                &diagnostics,
-            )
-        }
+        Invocation::Docker(token, options, operation) => docker::run(
+            operation,
+            &options,
+            &token,
+            env,
+            input,
+            output,
+            &diagnostics,
+        ),
         Invocation::Configure(action, options, helper) => {
             configure::run(action, &options, &helper, env, &diagnostics, output)
         }
